@@ -1,0 +1,50 @@
+import CFFTW
+import RealModule
+
+/// Power spectra of fixed-size frames through FFTW (single precision).
+///
+/// The plan is made once, for one size, and reused for every frame: FFTW's
+/// planning is the expensive part. Not thread-safe; give each thread its own.
+public final class SpectrumAnalyzer {
+    public let size: Int
+    private let window: [Float]
+    private let input: UnsafeMutablePointer<Float>
+    private let output: OpaquePointer  // fftwf_complex*, size/2 + 1 bins
+    private let plan: fftwf_plan
+
+    /// - Parameter size: FFT length, a power of two from 16 to 65536.
+    public init(size: Int) {
+        precondition(size >= 16 && size <= 65536 && size & (size - 1) == 0, "FFT size must be a power of two in 16...65536")
+        self.size = size
+        // Periodic Hann window: overlapped at half the size it sums to a constant.
+        window = (0..<size).map { n in
+            Float(0.5 - 0.5 * Double.cos(2 * Double.pi * Double(n) / Double(size)))
+        }
+        input = fftwf_alloc_real(size)
+        let complexOut = fftwf_alloc_complex(size / 2 + 1)!
+        output = OpaquePointer(complexOut)
+        plan = fftwf_plan_dft_r2c_1d(Int32(size), input, complexOut, UInt32(FFTW_ESTIMATE))
+    }
+
+    deinit {
+        fftwf_destroy_plan(plan)
+        fftwf_free(input)
+        fftwf_free(UnsafeMutableRawPointer(output))
+    }
+
+    /// |X[k]|² for k = 0 … size/2 of one Hann-windowed frame. `frame` shorter
+    /// than `size` is zero-padded.
+    public func powerSpectrum(of frame: ArraySlice<Float>, into power: inout [Float]) {
+        precondition(frame.count <= size, "frame longer than the FFT")
+        power.removeAll(keepingCapacity: true)
+        var n = 0
+        for sample in frame { input[n] = sample * window[n]; n += 1 }
+        while n < size { input[n] = 0; n += 1 }
+        fftwf_execute(plan)
+        let bins = UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self)
+        for k in 0...(size / 2) {
+            let re = bins[2 * k], im = bins[2 * k + 1]
+            power.append(re * re + im * im)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+
+/// Runs the built `lossy` executable, as a user would.
+struct LossyRun {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+enum Lossy {
+    /// The executable sits beside the test bundle in the build folder;
+    /// `LOSSY_BIN` overrides.
+    static let executable: URL = {
+        if let override = ProcessInfo.processInfo.environment["LOSSY_BIN"] {
+            return URL(fileURLWithPath: override)
+        }
+        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var folder = me.deletingLastPathComponent()
+        // Inside a bundle (…/X.xctest/…) climb out to the build folder.
+        while folder.path.contains(".xctest") { folder.deleteLastPathComponent() }
+        return folder.appendingPathComponent("lossy")
+    }()
+
+    static func run(_ arguments: [String], in folder: URL? = nil) throws -> LossyRun {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        if let folder { process.currentDirectoryURL = folder }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes before waiting, so a large report cannot block the child.
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return LossyRun(status: process.terminationStatus,
+                        stdout: String(decoding: outData, as: UTF8.self),
+                        stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    static func temporaryFolder() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lossy-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    /// The package's root, for the bundled samples.
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+}

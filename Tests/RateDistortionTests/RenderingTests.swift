@@ -1,0 +1,144 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+@testable import RateDistortion
+
+struct RenderingTests {
+    private static let sweep: RDSweep = {
+        let source = SyntheticSource(density: .gaussian, partitionCount: 6, samplesPerPartition: 512,
+                                     spreadDB: 20, seed: 4)
+        return try! SourceSweep.run(source: source, rates: [0.5, 1.5, 3], families: QuantizerFamily.allCases)
+    }()
+
+    /// The numbers of a point in the table's column order.
+    private func numbers(_ p: RDPoint) -> [Double] {
+        [p.targetRate, p.rate, p.sideRate, p.meanSquaredError, p.snrDB, p.boundSNRDB, p.gapBits, p.gapDB,
+         Double(p.discard.discarded.count), 100 * p.discard.discardedEnergyFraction,
+         p.discard.meanNoiseToToleranceDB, p.discard.tailNoiseToToleranceDB, p.discard.maxNoiseToToleranceDB]
+    }
+
+    @Test func csvParsesBackToTheSameNumbers() {
+        let lines = Self.sweep.rendered(as: .csv).split(separator: "\n").map(String.init)
+        #expect(lines.first == "codec,target_rate,rate,side_rate,mse,snr_db,bound_snr_db,gap_bits,gap_db,discarded_partitions,discarded_energy_percent,ntr_mean_db,ntr_tail_db,ntr_max_db")
+        #expect(lines.count == Self.sweep.points.count + 1)
+        for (line, point) in zip(lines.dropFirst(), Self.sweep.points) {
+            let fields = line.split(separator: ",").map(String.init)
+            #expect(fields[0] == point.codec)
+            #expect(fields.dropFirst().map { Double($0)! } == numbers(point))
+        }
+    }
+
+    /// The JSON report's shape, decoded with Foundation's JSONDecoder.
+    private struct Report: Decodable {
+        struct Bound: Decodable { var name: String; var curve: [[Double]] }
+        struct Point: Decodable {
+            struct Discard: Decodable {
+                struct Partition: Decodable { var index: Int; var bits: Double; var noise_power: Double }
+                var discarded: [Int]
+                var worst: [Int]
+                var partitions: [Partition]
+            }
+            var codec: String
+            var target_rate, rate, side_rate, mse, snr_db, bound_snr_db, gap_bits, gap_db: Double
+            var discarded_partitions, discarded_energy_percent, ntr_mean_db, ntr_tail_db, ntr_max_db: Double
+            var discard: Discard
+
+            var numbers: [Double] {
+                [target_rate, rate, side_rate, mse, snr_db, bound_snr_db, gap_bits, gap_db, discarded_partitions,
+                 discarded_energy_percent, ntr_mean_db, ntr_tail_db, ntr_max_db]
+            }
+        }
+        var title: String
+        var bound: Bound
+        var points: [Point]
+    }
+
+    @Test func jsonParsesBackToTheSameNumbers() throws {
+        let text = Self.sweep.rendered(as: .json)
+        let report = try JSONDecoder().decode(Report.self, from: Data(text.utf8))
+        #expect(report.title == Self.sweep.title)
+        #expect(report.bound.curve.map { $0[1] } == Self.sweep.boundCurve.map(\.snrDB))
+        #expect(report.points.count == Self.sweep.points.count)
+        for (decoded, point) in zip(report.points, Self.sweep.points) {
+            #expect(decoded.codec == point.codec)
+            #expect(decoded.numbers == numbers(point))
+            #expect(decoded.discard.discarded == point.discard.discarded)
+            #expect(decoded.discard.worst == point.discard.worst)
+            #expect(decoded.discard.partitions.map(\.noise_power) == point.discard.partitions.map(\.noisePower))
+            #expect(decoded.discard.partitions.map(\.bits) == point.discard.partitions.map(\.bits))
+        }
+    }
+
+    @Test func svgIsValidXMLWithLabelledAxes() throws {
+        let svg = Self.sweep.plot().svg()
+        final class Collector: NSObject, XMLParserDelegate {
+            var elements: [String: Int] = [:]
+            var text = ""
+            func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?,
+                        qualifiedName: String?, attributes: [String: String] = [:]) {
+                elements[name, default: 0] += 1
+            }
+            func parser(_ parser: XMLParser, foundCharacters string: String) { text += string + "\n" }
+        }
+        let collector = Collector()
+        let parser = XMLParser(data: Data(svg.utf8))
+        parser.delegate = collector
+        #expect(parser.parse(), "SVG does not parse: \(String(describing: parser.parserError))")
+        #expect(collector.elements["svg"] == 1)
+        // The bound and three measured curves.
+        #expect(collector.elements["polyline"] == 4)
+        #expect(collector.text.contains("rate (bits per sample)"))
+        #expect(collector.text.contains("SNR (dB)"))
+        #expect(collector.text.contains("Gaussian D(R) bound"))
+        #expect(collector.text.contains("lloyd-max (fixed)"))
+    }
+
+    @Test func escapingKeepsTheSVGWellFormed() {
+        var plot = SVGPlot(title: "a < b & \"c\"", xLabel: "x", yLabel: "y")
+        plot.series = [.init(name: "<&>", points: [(0, 0), (1, 1)], style: .measured)]
+        let parser = XMLParser(data: Data(plot.svg().utf8))
+        #expect(parser.parse())
+    }
+
+    @Test(arguments: [
+        (1.23456, 2, "1.23"), (-1.5, 0, "-2"), (0.5, 0, "1"), (-0.004, 2, "0.00"), (123456.789, 1, "123456.8"),
+        (0.000042, 6, "0.000042"), (7, 3, "7.000"), (Double.infinity, 2, "inf"), (-Double.infinity, 1, "-inf"),
+        (Double.nan, 2, "nan"),
+    ])
+    func fixedPointFormatting(value: Double, decimals: Int, text: String) {
+        #expect(formatFixed(value, decimals: decimals) == text)
+    }
+
+    @Test func textTableAlignsNumbersRight() {
+        var table = ReportTable(columns: [.init("name", key: "name"), .init("x", unit: "dB", key: "x", decimals: 1)])
+        table.append([.text("a"), .number(1.25)])
+        table.append([.text("longer"), .number(-12.5)])
+        #expect(table.text() == """
+            name    x (dB)
+            ------  ------
+            a          1.3
+            longer   -12.5
+
+            """)
+        #expect(table.markdown() == """
+            | name | x (dB) |
+            |---|---:|
+            | a | 1.3 |
+            | longer | -12.5 |
+
+            """)
+    }
+
+    @Test func csvQuotesFieldsThatNeedIt() {
+        var table = ReportTable(columns: [.init("name", key: "name")])
+        table.append([.text("a, \"b\"")])
+        #expect(table.csv() == "name\n\"a, \"\"b\"\"\"\n")
+    }
+
+    @Test func jsonEscapesAndDropsNonFiniteNumbers() {
+        let value = JSONValue.object([("s", .string("q\"\n\u{1}")), ("n", .number(.infinity)), ("i", .number(3))])
+        #expect(value.serialized() == "{\n  \"s\": \"q\\\"\\n\\u0001\",\n  \"n\": null,\n  \"i\": 3\n}")
+    }
+}

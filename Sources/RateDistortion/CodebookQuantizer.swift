@@ -21,14 +21,8 @@ public struct CodebookQuantizer: Quantizer, Hashable {
     }
 
     public func index(of value: Double) -> Int {
-        // Count of thresholds below `value` is the index of the nearest level.
-        var low = 0
-        var high = thresholds.count
-        while low < high {
-            let mid = (low + high) / 2
-            if thresholds[mid] < value { low = mid + 1 } else { high = mid }
-        }
-        return low
+        // The count of thresholds below `value` is the index of the nearest level.
+        lowerBound(of: value, in: thresholds)
     }
 
     public func reconstruction(of index: Int) -> Double { scale * codebook[index] }
@@ -41,4 +35,16 @@ public struct CodebookQuantizer: Quantizer, Hashable {
     public func scaled(by newScale: Double) -> CodebookQuantizer {
         CodebookQuantizer(codebook: codebook, scale: newScale)
     }
+}
+
+/// The first position in `sorted` whose element is not below `value`
+/// (`sorted.count` when all are): a binary search.
+func lowerBound(of value: Double, in sorted: [Double]) -> Int {
+    var low = 0
+    var high = sorted.count
+    while low < high {
+        let mid = (low + high) / 2
+        if sorted[mid] < value { low = mid + 1 } else { high = mid }
+    }
+    return low
 }

@@ -62,7 +62,7 @@ public enum LloydMax {
             var start = 0
             var moved = 0.0
             for i in codebook.indices {
-                let end = i < thresholds.count ? firstIndex(in: sorted, notBelow: thresholds[i]) : sorted.count
+                let end = i < thresholds.count ? lowerBound(of: thresholds[i], in: sorted) : sorted.count
                 if end > start {
                     let centroid = (prefix[end] - prefix[start]) / Double(end - start)
                     moved = max(moved, abs(centroid - codebook[i]))
@@ -85,15 +85,5 @@ public enum LloydMax {
             result.append(level)
         }
         return result
-    }
-
-    private static func firstIndex(in sorted: [Double], notBelow value: Double) -> Int {
-        var low = 0
-        var high = sorted.count
-        while low < high {
-            let mid = (low + high) / 2
-            if sorted[mid] < value { low = mid + 1 } else { high = mid }
-        }
-        return low
     }
 }

@@ -1,0 +1,222 @@
+/// Layer III's entropy coding of one granule's 576 quantized lines (clause
+/// 2.4.2.7 and Annex B): pairs in up to three regions, each with its own
+/// big-value table; then quadruples of magnitude ≤ 1 with a count1 table; the
+/// rest is zero and costs nothing.
+struct HuffmanCoding: Hashable {
+    /// Pairs coded with big-value tables (the first 2·bigValues lines).
+    var bigValues: Int
+    /// Quadruples coded with the count1 table, after the big values.
+    var count1: Int
+    var tableSelect: [Int]
+    var region0Count: Int
+    var region1Count: Int
+    var count1TableB: Bool
+    /// Bits of all Huffman codes, linbits and signs (part 3 of part2_3_length).
+    var bits: Int
+}
+
+enum HuffmanCoder {
+    /// Big-value tables without escapes, smallest first.
+    static let plainTables = [1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15]
+    /// The two escape families: tables 16…23 and 24…31 share codes and differ in linbits.
+    static let escapeFamilies = [16, 24]
+
+    /// The member of an escape family with the fewest linbits that reaches `largest`.
+    static func escapeTable(family: Int, largest: Int) -> Int {
+        (family..<(family + 8)).first { largest <= 15 + (1 << ISO11172_3.bigValueTables[$0]!.linbits) - 1 }!
+    }
+
+    /// Bits of the pair (x, y) of magnitudes in table `t`, escapes and signs included.
+    @inline(__always)
+    static func pairBits(_ x: Int, _ y: Int, table t: Int) -> Int {
+        guard t != 0 else { return 0 }
+        let table = ISO11172_3.bigValueTables[t]!
+        let cx = min(x, 15), cy = min(y, 15)
+        var bits = Int(table.lengths[cx * table.size + cy])
+        if x > 0 { bits += 1 }
+        if y > 0 { bits += 1 }
+        if table.linbits > 0 {
+            if x >= 15 { bits += table.linbits }
+            if y >= 15 { bits += table.linbits }
+        }
+        return bits
+    }
+
+    /// Bits of the pairs of `magnitudes[range]` in table `t`.
+    static func regionBits(_ magnitudes: UnsafeBufferPointer<Int32>, _ range: Range<Int>, table t: Int) -> Int {
+        guard t != 0 else { return 0 }
+        var bits = 0
+        var i = range.lowerBound
+        while i < range.upperBound {
+            bits += pairBits(Int(magnitudes[i]), Int(magnitudes[i + 1]), table: t)
+            i += 2
+        }
+        return bits
+    }
+
+    /// A quick estimate of a band's bits: the best of the smallest tables
+    /// that hold its largest magnitude.
+    static func estimatedBits(_ magnitudes: UnsafeBufferPointer<Int32>, _ range: Range<Int>) -> Int {
+        var largest: Int32 = 0
+        for i in range { largest = max(largest, magnitudes[i]) }
+        let tables: [Int]
+        switch largest {
+        case 0: return 0
+        case 1: tables = [1]
+        case 2: tables = [2, 3]
+        case 3: tables = [5, 6]
+        case 4...5: tables = [7, 8, 9]
+        case 6...7: tables = [10, 11, 12]
+        case 8...15: tables = [13, 15]
+        default: tables = escapeFamilies.map { escapeTable(family: $0, largest: Int(largest)) }
+        }
+        return tables.map { regionBits(magnitudes, range, table: $0) }.min()!
+    }
+
+    /// Chooses the big-value/count1 split, the region division and the tables
+    /// that code `magnitudes` (576 values, each ≤ 8206) in the fewest bits.
+    ///
+    /// Regions end on band edges, so the bits of every table are summed per
+    /// band piece once; each of the 128 region divisions then costs a few
+    /// prefix-sum differences.
+    static func plan(_ magnitudes: UnsafeBufferPointer<Int32>, bandEdges: [Int]) -> HuffmanCoding {
+        precondition(magnitudes.count == ISO11172_3.granuleLength, "a granule has 576 lines")
+        // The zero region: trailing pairs of zeros.
+        var end = 576
+        while end > 1 && magnitudes[end - 1] == 0 && magnitudes[end - 2] == 0 { end -= 2 }
+        // The count1 region: trailing quadruples of magnitudes ≤ 1.
+        var bigEnd = end
+        while bigEnd > 3 && magnitudes[bigEnd - 1] <= 1 && magnitudes[bigEnd - 2] <= 1
+            && magnitudes[bigEnd - 3] <= 1 && magnitudes[bigEnd - 4] <= 1 {
+            bigEnd -= 4
+        }
+        let count1 = (end - bigEnd) / 4
+        let (count1TableB, count1Bits) = count1Choice(magnitudes, bigEnd..<end)
+
+        // Band pieces below bigEnd, and per piece: largest value, bits per plain
+        // table (nil where it cannot code the piece), escape family code bits and escapes.
+        let pieces = (0..<(bandEdges.count - 1)).compactMap { b -> Range<Int>? in
+            guard bandEdges[b] < bigEnd else { return nil }
+            return bandEdges[b]..<min(bandEdges[b + 1], bigEnd)
+        }
+        let n = pieces.count
+        var largest = [Int](repeating: 0, count: n)
+        var plainPrefix = [[Int]](repeating: [Int](repeating: 0, count: n + 1), count: plainTables.count)
+        var familyPrefix = [[Int]](repeating: [Int](repeating: 0, count: n + 1), count: 2)
+        var escapePrefix = [Int](repeating: 0, count: n + 1)
+        let invalid = 1 << 40
+        for (p, range) in pieces.enumerated() {
+            var plain = [Int](repeating: 0, count: plainTables.count)
+            var family = [0, 0]
+            var escapes = 0
+            var i = range.lowerBound
+            var peak = 0
+            while i < range.upperBound {
+                let x = Int(magnitudes[i]), y = Int(magnitudes[i + 1])
+                peak = max(peak, x, y)
+                let signs = (x > 0 ? 1 : 0) + (y > 0 ? 1 : 0)
+                let cx = min(x, 15), cy = min(y, 15)
+                escapes += (x >= 15 ? 1 : 0) + (y >= 15 ? 1 : 0)
+                for (k, t) in plainTables.enumerated() {
+                    let table = ISO11172_3.bigValueTables[t]!
+                    plain[k] += (cx < table.size && cy < table.size && x < 16 && y < 16)
+                        ? Int(table.lengths[cx * table.size + cy]) + signs : invalid
+                }
+                for (k, f) in escapeFamilies.enumerated() {
+                    family[k] += Int(ISO11172_3.bigValueTables[f]!.lengths[cx * 16 + cy]) + signs
+                }
+                i += 2
+            }
+            largest[p] = peak
+            for k in plainTables.indices { plainPrefix[k][p + 1] = plainPrefix[k][p] + min(plain[k], invalid) }
+            for k in 0..<2 { familyPrefix[k][p + 1] = familyPrefix[k][p] + family[k] }
+            escapePrefix[p + 1] = escapePrefix[p] + escapes
+        }
+
+        /// The cheapest table for pieces [a, b), and its bits.
+        func cost(_ a: Int, _ b: Int) -> (table: Int, bits: Int) {
+            guard a < b else { return (0, 0) }
+            let peak = largest[a..<b].max()!
+            if peak == 0 { return (0, 0) }
+            var best = (table: 0, bits: Int.max)
+            if peak < 16 {
+                for (k, t) in plainTables.enumerated() where ISO11172_3.bigValueTables[t]!.size > peak {
+                    let bits = plainPrefix[k][b] - plainPrefix[k][a]
+                    if bits < best.bits { best = (t, bits) }
+                }
+            }
+            for (k, f) in escapeFamilies.enumerated() {
+                let t = escapeTable(family: f, largest: peak)
+                let bits = familyPrefix[k][b] - familyPrefix[k][a]
+                    + ISO11172_3.bigValueTables[t]!.linbits * (escapePrefix[b] - escapePrefix[a])
+                if bits < best.bits { best = (t, bits) }
+            }
+            return best
+        }
+
+        // Region division: every split on band edges; region 2 takes the rest.
+        var best = (bits: Int.max, r0: 0, r1: 0, tables: [0, 0, 0])
+        for r0 in 0..<16 {
+            let split1 = min(r0 + 1, n)
+            for r1 in 0..<8 where r0 + r1 + 2 < bandEdges.count {
+                let split2 = min(r0 + r1 + 2, n)
+                let a = cost(0, split1), b = cost(split1, split2), c = cost(split2, n)
+                let bits = a.bits + b.bits + c.bits
+                if bits < best.bits { best = (bits, r0, r1, [a.table, b.table, c.table]) }
+                if split2 == n { break }  // larger r1 give the same regions
+            }
+            if split1 == n { break }
+        }
+        return HuffmanCoding(bigValues: bigEnd / 2, count1: count1, tableSelect: best.tables,
+                             region0Count: best.r0, region1Count: best.r1, count1TableB: count1TableB,
+                             bits: best.bits + count1Bits)
+    }
+
+    /// The cheaper count1 table for the quadruples of `range`, and its bits.
+    static func count1Choice(_ magnitudes: UnsafeBufferPointer<Int32>, _ range: Range<Int>) -> (tableB: Bool, bits: Int) {
+        var bitsA = 0, bitsB = 0
+        var i = range.lowerBound
+        while i < range.upperBound {
+            let v = Int(magnitudes[i]), w = Int(magnitudes[i + 1]), x = Int(magnitudes[i + 2]), y = Int(magnitudes[i + 3])
+            let index = v * 8 + w * 4 + x * 2 + y
+            let signs = v + w + x + y
+            bitsA += Int(ISO11172_3.count1Lengths[0][index]) + signs
+            bitsB += Int(ISO11172_3.count1Lengths[1][index]) + signs
+            i += 4
+        }
+        return bitsB < bitsA ? (true, bitsB) : (false, bitsA)
+    }
+
+    /// Writes the Huffman data of `values` (signed) as `coding` plans it.
+    static func write(_ values: UnsafeBufferPointer<Int32>, _ coding: HuffmanCoding, bandEdges: [Int],
+                      to writer: inout BitWriter) {
+        let bigEnd = coding.bigValues * 2
+        let split1 = min(bandEdges[coding.region0Count + 1], bigEnd)
+        let split2 = min(bandEdges[coding.region0Count + coding.region1Count + 2], bigEnd)
+        let regions = [0..<split1, split1..<split2, split2..<bigEnd]
+        for (region, t) in zip(regions, coding.tableSelect) where t != 0 {
+            let table = ISO11172_3.bigValueTables[t]!
+            var i = region.lowerBound
+            while i < region.upperBound {
+                let x = Int(abs(values[i])), y = Int(abs(values[i + 1]))
+                let cx = min(x, 15), cy = min(y, 15)
+                let entry = cx * table.size + cy
+                writer.write(table.codes[entry], bits: Int(table.lengths[entry]))
+                if table.linbits > 0 && x >= 15 { writer.write(x - 15, bits: table.linbits) }
+                if x > 0 { writer.write(values[i] < 0) }
+                if table.linbits > 0 && y >= 15 { writer.write(y - 15, bits: table.linbits) }
+                if y > 0 { writer.write(values[i + 1] < 0) }
+                i += 2
+            }
+        }
+        let quadTable = coding.count1TableB ? 1 : 0
+        var i = bigEnd
+        for _ in 0..<coding.count1 {
+            let quad = (0..<4).map { values[i + $0] }
+            let index = quad.enumerated().reduce(0) { $0 | (Int(abs($1.element)) << (3 - $1.offset)) }
+            writer.write(UInt32(ISO11172_3.count1Codes[quadTable][index]), bits: Int(ISO11172_3.count1Lengths[quadTable][index]))
+            for value in quad where value != 0 { writer.write(value < 0) }
+            i += 4
+        }
+    }
+}

@@ -1,0 +1,22 @@
+/// The lowpass of each bitrate: what the encoder discards outright because
+/// the bits are better spent below it. Cutoffs in Hz by bitrate per channel
+/// (kbit/s), chosen near LAME's defaults for the same bitrate; never above
+/// 95 % of the Nyquist frequency.
+enum Lowpass {
+    static let cutoffs: [(kbpsPerChannel: Int, hz: Double)] = [
+        (16, 5_500), (20, 7_000), (24, 8_000), (28, 9_500), (32, 11_000), (40, 12_500), (48, 14_000),
+        (56, 15_000), (64, 16_000), (80, 17_000), (96, 18_500), (112, 19_500), (128, 20_000), (160, 20_500),
+    ]
+
+    /// The cutoff for `bitrate` kbit/s shared by `channels` channels at `sampleRate` Hz.
+    static func cutoff(bitrate: Int, channels: Int, sampleRate: Int) -> Double {
+        let perChannel = bitrate / channels
+        let hz = cutoffs.last { $0.kbpsPerChannel <= perChannel }?.hz ?? cutoffs[0].hz
+        return min(hz, 0.95 * Double(sampleRate) / 2)
+    }
+
+    /// The first MDCT line at or above `hz`.
+    static func firstLine(above hz: Double, sampleRate: Int) -> Int {
+        min(ISO11172_3.granuleLength, Int((hz / (Double(sampleRate) / 2) * Double(ISO11172_3.granuleLength)).rounded(.up)))
+    }
+}

@@ -1,0 +1,56 @@
+import RealModule
+
+/// Layer III's quantizer (clause 2.4.3.4 and Annex C.1.5.4): a uniform
+/// mid-tread quantizer on the companded magnitude |xr|^¾, whose step is set
+/// by a gain exponent q in units of 2^¼ of amplitude (1.5 dB):
+///
+///     ix = ⌊(|xr|^¾ / 2^(3/16·(q − 210))) + 0.4054⌋,   x̂ = ix^(4/3) · 2^((q − 210)/4)
+///
+/// For a band, q = global_gain − 2·(1 + scalefac_scale)·(scalefactor + preflag·pretab).
+enum PowerLawQuantizer {
+    /// ix^(4/3) for ix = 0…8206, the decoder's requantization table.
+    static let fourThirds: [Float] = (0...ISO11172_3.maxQuantized).map { Float(Double.pow(Double($0), 4.0 / 3)) }
+
+    /// 2^(3/16·(q − 210)): the step in the companded domain.
+    @inline(__always)
+    static func companded(step q: Int) -> Float { Float(Double.exp2(3.0 / 16 * Double(q - 210))) }
+
+    /// 2^((q − 210)/4): the amplitude the decoder gives ix = 1.
+    @inline(__always)
+    static func amplitude(step q: Int) -> Float { Float(Double.exp2(Double(q - 210) / 4)) }
+
+    /// The smallest even q at which every companded magnitude up to
+    /// `largest` quantizes to zero: |x|^¾ < (1 − 0.4054)·step.
+    static func zeroingStep(largestCompanded largest: Float) -> Int {
+        guard largest > 0 else { return 0 }
+        let threshold = Double(largest) / (1 - ISO11172_3.roundingOffset)
+        var q = Int((210 + 16.0 / 3 * Double.log2(threshold)).rounded(.up))
+        if q & 1 == 1 { q += 1 }
+        while companded(step: q) * Float(1 - ISO11172_3.roundingOffset) <= largest { q += 2 }
+        return q
+    }
+
+    /// Quantizes `companded[range]` at step q into `out` (magnitudes), and
+    /// returns the squared error against `magnitudes` and the largest ix;
+    /// `nil` when some ix would exceed 8206.
+    @inline(__always)
+    static func quantize(_ companded: UnsafeBufferPointer<Float>, _ magnitudes: UnsafeBufferPointer<Float>,
+                         _ range: Range<Int>, step q: Int, into out: UnsafeMutableBufferPointer<Int32>)
+        -> (squaredError: Double, largest: Int32)? {
+        let inverse = 1 / Self.companded(step: q)
+        let amplitude = Self.amplitude(step: q)
+        let offset = Float(ISO11172_3.roundingOffset)
+        var error: Double = 0
+        var largest: Int32 = 0
+        for i in range {
+            let scaled = companded[i] * inverse + offset
+            guard scaled < Float(ISO11172_3.maxQuantized + 1) else { return nil }
+            let ix = Int32(scaled)
+            out[i] = ix
+            largest = max(largest, ix)
+            let difference = magnitudes[i] - fourThirds[Int(ix)] * amplitude
+            error += Double(difference * difference)
+        }
+        return (error, largest)
+    }
+}

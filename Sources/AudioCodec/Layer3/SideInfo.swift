@@ -1,0 +1,59 @@
+/// How one granule of one channel is coded: the per-granule fields of the
+/// side information (clause 2.4.1.7), long blocks.
+struct GranuleInfo: Hashable {
+    /// Bits of scalefactors (part 2) plus Huffman data (part 3).
+    var part23Length = 0
+    /// Pairs coded with the big-value tables.
+    var bigValues = 0
+    var globalGain = 210
+    var scalefacCompress = 0
+    /// Huffman table per region 0, 1, 2.
+    var tableSelect = [0, 0, 0]
+    /// Scalefactor bands in region 0, minus one.
+    var region0Count = 0
+    /// Scalefactor bands in region 1, minus one.
+    var region1Count = 0
+    var preflag = false
+    /// Scalefactor step: false is √2 (1.5 dB·2), true is 2.
+    var scalefacScale = false
+    /// Count1 table: false is A, true is B.
+    var count1TableB = false
+}
+
+/// The side information of one frame (clause 2.4.1.7).
+struct SideInfo: Hashable {
+    var mainDataBegin = 0
+    /// scfsi[channel][group]: granule 1 reuses granule 0's scalefactors for that group.
+    var scfsi: [[Bool]]
+    /// granules[granule][channel].
+    var granules: [[GranuleInfo]]
+
+    init(channels: Int) {
+        scfsi = Array(repeating: [false, false, false, false], count: channels)
+        granules = Array(repeating: Array(repeating: GranuleInfo(), count: channels), count: 2)
+    }
+
+    func write(to writer: inout BitWriter) {
+        let channels = scfsi.count
+        writer.write(mainDataBegin, bits: 9)
+        writer.write(0, bits: channels == 1 ? 5 : 3)  // private_bits
+        for channel in 0..<channels {
+            for flag in scfsi[channel] { writer.write(flag) }
+        }
+        for granule in granules {
+            for info in granule {
+                writer.write(info.part23Length, bits: 12)
+                writer.write(info.bigValues, bits: 9)
+                writer.write(info.globalGain, bits: 8)
+                writer.write(info.scalefacCompress, bits: 4)
+                writer.write(false)  // window_switching_flag: long blocks
+                for table in info.tableSelect { writer.write(table, bits: 5) }
+                writer.write(info.region0Count, bits: 4)
+                writer.write(info.region1Count, bits: 3)
+                writer.write(info.preflag)
+                writer.write(info.scalefacScale)
+                writer.write(info.count1TableB)
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import AudioCodec
+import Foundation
+import RateDistortion
+
+extension EncoderSettings.ChannelMode: ExpressibleByArgument {}
+
+struct Encode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Encode WAV, FLAC or AIFF to a standard MPEG-1 Layer III (MP3) file, constant bitrate.",
+        discussion: """
+            Input at 32000, 44100 or 48000 Hz, mono or stereo. The decoded output lags the input by \
+            \(Layer3Encoder.delay) samples (the filterbank's delay); the last frame is filled with silence.
+            """
+    )
+
+    @Argument(help: "The audio to encode.")
+    var input: String
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the MP3.", valueName: "out.mp3"))
+    var output: String
+
+    @Option(help: "Bitrate in kbit/s: 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256 or 320.")
+    var bitrate = 128
+
+    @Option(help: "Channel mode: stereo or mono (default: as the input).")
+    var mode: EncoderSettings.ChannelMode?
+
+    @Flag(help: "Protect every frame with a CRC-16.")
+    var crc = false
+
+    @Option(help: ArgumentHelp("Lowpass cutoff in Hz (default: chosen by bitrate).", valueName: "hz"))
+    var lowpass: Double?
+
+    func validate() throws {
+        if let lowpass, !lowpass.isFinite || lowpass <= 0 {
+            throw ValidationError("--lowpass must be a positive frequency in Hz, got \(formatNumber(lowpass))")
+        }
+        try requireDistinctPaths(input: input, output: output)
+    }
+
+    func run() throws {
+        let audio = try AudioFileReader.read(path: input)
+        let settings = EncoderSettings(bitrate: bitrate, mode: mode, crc: crc, lowpassHz: lowpass)
+        let encoded = try Layer3Encoder.encode(audio, settings: settings)
+        try AtomicFile.write(Data(encoded.bytes), to: output)
+        let seconds = Double(encoded.inputLength) / Double(encoded.sampleRate)
+        print("""
+            \(output): \(encoded.frameCount) frames, \(encoded.bytes.count) bytes, \
+            \(formatFixed(Double(encoded.bytes.count) * 8 / seconds / 1000, decimals: 1)) kbit/s over \
+            \(formatFixed(seconds, decimals: 3)) s of input; lowpass \(formatFixed(encoded.lowpassHz, decimals: 0)) Hz; \
+            decoder delay \(encoded.delay) samples
+            """)
+    }
+}
+
+/// Refuses to write over the input.
+func requireDistinctPaths(input: String, output: String) throws {
+    let a = URL(fileURLWithPath: input).standardizedFileURL.resolvingSymlinksInPath().path
+    let b = URL(fileURLWithPath: output).standardizedFileURL.resolvingSymlinksInPath().path
+    if a == b { throw ValidationError("the output \(output) is the input; choose another path") }
+}

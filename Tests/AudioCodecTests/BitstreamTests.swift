@@ -1,0 +1,88 @@
+import Testing
+@testable import AudioCodec
+
+struct BitstreamTests {
+    @Test func bitWriterPacksMostSignificantBitFirst() {
+        var writer = BitWriter()
+        writer.write(0b101, bits: 3)
+        writer.write(0b1, bits: 1)
+        writer.write(0xABC, bits: 12)
+        writer.write(true)
+        #expect(writer.bytes == [0b1011_1010, 0b1011_1100, 0b1000_0000])
+        #expect(writer.count == 17)
+
+        var other = BitWriter()
+        other.write(0b11, bits: 2)
+        writer.append(other)
+        #expect(writer.bytes == [0b1011_1010, 0b1011_1100, 0b1110_0000])
+        #expect(writer.count == 19)
+    }
+
+    /// The MPEG audio CRC is CRC-16/CMS: its check value over "123456789" is 0xAEE7.
+    @Test func crcMatchesTheCatalogueCheckValue() {
+        #expect(mpegCRC16(Array("123456789".utf8)) == 0xAEE7)
+    }
+
+    /// Frame lengths of clause 2.4.3.1: ⌊144 000·bitrate/fs⌋ bytes, one more when padded.
+    @Test(arguments: [(9, 0, false, 417), (9, 0, true, 418), (9, 1, false, 384), (9, 2, false, 576),
+                      (1, 0, false, 104), (14, 1, false, 960), (14, 2, true, 1441)])
+    func frameLengths(bitrateIndex: Int, rateIndex: Int, padding: Bool, bytes: Int) {
+        let header = FrameHeader(bitrateIndex: bitrateIndex, sampleRateIndex: rateIndex, padding: padding,
+                                 mode: .stereo, hasCRC: false)
+        #expect(header.frameBytes == bytes)
+        #expect(header.mainDataSlotBytes == bytes - 4 - 32)
+    }
+
+    @Test func headerBitsFor128kStereoAt44100() {
+        var writer = BitWriter()
+        FrameHeader(bitrateIndex: 9, sampleRateIndex: 0, padding: false, mode: .stereo, hasCRC: false)
+            .write(to: &writer)
+        // FFFB 9004: sync, MPEG-1, Layer III, no CRC, 128 kbit/s, 44.1 kHz, stereo, original.
+        #expect(writer.bytes == [0xFF, 0xFB, 0x90, 0x04])
+        var protected = BitWriter()
+        FrameHeader(bitrateIndex: 9, sampleRateIndex: 1, padding: true, mode: .singleChannel, hasCRC: true)
+            .write(to: &protected)
+        #expect(protected.bytes == [0xFF, 0xFA, 0x96, 0xC4])
+    }
+
+    @Test(arguments: [1, 2])
+    func sideInfoHasTheStandardLength(channels: Int) {
+        var writer = BitWriter()
+        SideInfo(channels: channels).write(to: &writer)
+        #expect(writer.count == (channels == 1 ? 136 : 256))
+    }
+
+    /// Table 3-B.8: band widths of the long blocks, as printed, per sampling frequency.
+    @Test(arguments: [
+        (0, [4, 4, 4, 4, 4, 4, 6, 6, 8, 8, 10, 12, 16, 20, 24, 28, 34, 42, 50, 54, 76, 158]),
+        (1, [4, 4, 4, 4, 4, 4, 6, 6, 6, 8, 10, 12, 16, 18, 22, 28, 34, 40, 46, 54, 54, 192]),
+        (2, [4, 4, 4, 4, 4, 4, 6, 6, 8, 10, 12, 16, 20, 24, 30, 38, 46, 56, 68, 84, 102, 26]),
+    ])
+    func longBandWidthsMatchTheStandard(rateIndex: Int, widths: [Int]) {
+        let edges = ISO11172_3.longBandEdges[rateIndex]
+        #expect(zip(edges, edges.dropFirst()).map { $1 - $0 } == widths)
+        #expect(edges.last == 576)
+    }
+
+    @Test(arguments: [
+        (0, [4, 4, 4, 4, 6, 8, 10, 12, 14, 18, 22, 30, 56]),
+        (1, [4, 4, 4, 4, 6, 6, 10, 12, 14, 16, 20, 26, 66]),
+        (2, [4, 4, 4, 4, 6, 8, 12, 16, 20, 26, 34, 42, 12]),
+    ])
+    func shortBandWidthsMatchTheStandard(rateIndex: Int, widths: [Int]) {
+        let edges = ISO11172_3.shortBandEdges[rateIndex]
+        #expect(zip(edges, edges.dropFirst()).map { $1 - $0 } == widths)
+    }
+
+    @Test func scalefacCompressPicksTheCheapestThatFits() {
+        // Maxima 5 (needs 3 bits) and 2 (needs 2): (3, 2), index 12, costs 53 bits; (3, 3) and (4, 2) cost more.
+        var scalefactors = [Int](repeating: 0, count: 21)
+        scalefactors[3] = 5
+        scalefactors[15] = 2
+        #expect(GranuleCoder.scalefacCompress(for: scalefactors) == 12)
+        #expect(GranuleCoder.scalefacCompress(for: [Int](repeating: 0, count: 21)) == 0)
+        scalefactors[3] = 15
+        scalefactors[15] = 7
+        #expect(GranuleCoder.scalefacCompress(for: scalefactors) == 15)
+    }
+}

@@ -187,6 +187,18 @@ enum HuffmanCoder {
         return bitsB < bitsA ? (true, bitsB) : (false, bitsA)
     }
 
+    /// Writes one signed pair: the codeword, then x's linbits and sign, then y's.
+    static func writePair(_ x: Int32, _ y: Int32, table t: Int, to writer: inout BitWriter) {
+        let table = ISO11172_3.bigValueTables[t]!
+        let ax = Int(abs(x)), ay = Int(abs(y))
+        let entry = min(ax, 15) * table.size + min(ay, 15)
+        writer.write(table.codes[entry], bits: Int(table.lengths[entry]))
+        if table.linbits > 0 && ax >= 15 { writer.write(ax - 15, bits: table.linbits) }
+        if ax > 0 { writer.write(x < 0) }
+        if table.linbits > 0 && ay >= 15 { writer.write(ay - 15, bits: table.linbits) }
+        if ay > 0 { writer.write(y < 0) }
+    }
+
     /// Writes the Huffman data of `values` (signed) as `coding` plans it.
     static func write(_ values: UnsafeBufferPointer<Int32>, _ coding: HuffmanCoding, bandEdges: [Int],
                       to writer: inout BitWriter) {
@@ -195,27 +207,19 @@ enum HuffmanCoder {
         let split2 = min(bandEdges[coding.region0Count + coding.region1Count + 2], bigEnd)
         let regions = [0..<split1, split1..<split2, split2..<bigEnd]
         for (region, t) in zip(regions, coding.tableSelect) where t != 0 {
-            let table = ISO11172_3.bigValueTables[t]!
             var i = region.lowerBound
             while i < region.upperBound {
-                let x = Int(abs(values[i])), y = Int(abs(values[i + 1]))
-                let cx = min(x, 15), cy = min(y, 15)
-                let entry = cx * table.size + cy
-                writer.write(table.codes[entry], bits: Int(table.lengths[entry]))
-                if table.linbits > 0 && x >= 15 { writer.write(x - 15, bits: table.linbits) }
-                if x > 0 { writer.write(values[i] < 0) }
-                if table.linbits > 0 && y >= 15 { writer.write(y - 15, bits: table.linbits) }
-                if y > 0 { writer.write(values[i + 1] < 0) }
+                writePair(values[i], values[i + 1], table: t, to: &writer)
                 i += 2
             }
         }
         let quadTable = coding.count1TableB ? 1 : 0
         var i = bigEnd
         for _ in 0..<coding.count1 {
-            let quad = (0..<4).map { values[i + $0] }
-            let index = quad.enumerated().reduce(0) { $0 | (Int(abs($1.element)) << (3 - $1.offset)) }
+            var index = 0
+            for k in 0..<4 { index |= Int(abs(values[i + k])) << (3 - k) }
             writer.write(UInt32(ISO11172_3.count1Codes[quadTable][index]), bits: Int(ISO11172_3.count1Lengths[quadTable][index]))
-            for value in quad where value != 0 { writer.write(value < 0) }
+            for k in 0..<4 where values[i + k] != 0 { writer.write(values[i + k] < 0) }
             i += 4
         }
     }

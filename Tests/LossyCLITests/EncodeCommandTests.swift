@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+
+struct EncodeCommandTests {
+    static let sample = Lossy.packageRoot.appendingPathComponent("samples/tone-and-chirp.wav").path
+
+    @Test func encodesTheBundledSample() throws {
+        let folder = try Lossy.temporaryFolder()
+        let run = try Lossy.run(["encode", Self.sample, "-o", "out.mp3", "--bitrate", "96", "--crc"], in: folder)
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.stdout.contains("out.mp3: 78 frames, 24450 bytes"))
+        let bytes = try Data(contentsOf: folder.appendingPathComponent("out.mp3"))
+        // Frame sync, MPEG-1 Layer III with CRC, 96 kbit/s at 44.1 kHz.
+        #expect(Array(bytes.prefix(3)) == [0xFF, 0xFA, 0x70])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["out.mp3"])
+    }
+
+    @Test func badRequestsEndWithOneClearLine() throws {
+        let folder = try Lossy.temporaryFolder()
+        let rate22k = folder.appendingPathComponent("22k.wav").path
+        try Data(waveHeader(rate: 22050, frames: 100) + [UInt8](repeating: 0, count: 400)).write(to: URL(fileURLWithPath: rate22k))
+        let cases: [([String], Int32, String)] = [
+            (["encode", Self.sample, "-o", "x.mp3", "--bitrate", "100"], 1,
+             "bitrate 100 kbit/s is not an MPEG-1 Layer III bitrate; use one of 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320"),
+            (["encode", rate22k, "-o", "x.mp3"], 1,
+             "MPEG-1 Layer III codes 32000, 44100 or 48000 Hz; the input is 22050 Hz (resample it first)"),
+            (["encode", Self.sample, "-o", Self.sample], 64, "the output \(Self.sample) is the input; choose another path"),
+            (["encode", Self.sample, "-o", "x.mp3", "--lowpass", "30000"], 1, "lowpass 30000 Hz is outside 1000…22050 Hz"),
+            (["encode", Self.sample, "-o", "x.mp3", "--lowpass=-5"], 64, "--lowpass must be a positive frequency in Hz, got -5"),
+            (["encode", Self.sample, "-o", "x.mp3", "--mode", "joint"], 64, "The value 'joint' is invalid for '--mode <mode>'"),
+            (["encode", Self.sample], 64, "Missing expected argument '--output <out.mp3>'"),
+            (["encode", "/nonexistent.wav", "-o", "x.mp3"], 1, "cannot read audio from /nonexistent.wav: "),
+        ]
+        for (arguments, status, message) in cases {
+            let run = try Lossy.run(arguments, in: folder)
+            #expect(run.status == status, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.hasPrefix("lossy: " + message), "\(arguments): \(run.stderr)")
+            #expect(run.stderr.filter { $0 == "\n" }.count == 1)
+        }
+        // Nothing was written by any of them.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["22k.wav"])
+    }
+
+    /// A 16-bit mono WAV header for `frames` samples.
+    private func waveHeader(rate: Int, frames: Int) -> [UInt8] {
+        func le32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8((v >> (8 * $0)) & 0xFF) } }
+        func le16(_ v: Int) -> [UInt8] { (0..<2).map { UInt8((v >> (8 * $0)) & 0xFF) } }
+        return Array("RIFF".utf8) + le32(36 + 2 * frames) + Array("WAVEfmt ".utf8) + le32(16) + le16(1) + le16(1)
+            + le32(rate) + le32(2 * rate) + le16(2) + le16(16) + Array("data".utf8) + le32(2 * frames)
+    }
+}

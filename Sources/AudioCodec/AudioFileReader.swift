@@ -6,6 +6,7 @@ public enum AudioFileError: Error, Equatable, CustomStringConvertible {
     case noAudio(path: String)
     case tooLong(path: String, samples: Int, limit: Int)
     case readFailed(path: String, reason: String)
+    case cannotWrite(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -14,6 +15,7 @@ public enum AudioFileError: Error, Equatable, CustomStringConvertible {
         case let .tooLong(path, samples, limit):
             return "\(path) has more than \(limit) samples (\(samples) read so far); split it first"
         case let .readFailed(path, reason): return "reading \(path) failed: \(reason)"
+        case let .cannotWrite(path, reason): return "cannot write audio to \(path): \(reason)"
         }
     }
 }

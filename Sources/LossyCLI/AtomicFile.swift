@@ -12,6 +12,28 @@ struct OutputError: Error, CustomStringConvertible {
 /// file is renamed over the target in one step.
 enum AtomicFile {
     static func write(_ data: Data, to path: String) throws {
+        try replace(path) { temporary in
+            let descriptor = open(temporary, O_WRONLY | O_TRUNC)
+            guard descriptor >= 0 else { throw OutputError(path: path, reason: String(cString: strerror(errno))) }
+            defer { close(descriptor) }
+            try data.withUnsafeBytes { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                    if written < 0 {
+                        if errno == EINTR { continue }
+                        throw OutputError(path: path, reason: String(cString: strerror(errno)))
+                    }
+                    offset += written
+                }
+            }
+        }
+    }
+
+    /// Lets `produce` write the output at a temporary path in the target's
+    /// folder, flushes it to disk and renames it over `path`; on any failure
+    /// the temporary file is removed and `path` is left as it was.
+    static func replace(_ path: String, producing produce: (String) throws -> Void) throws {
         let target = URL(fileURLWithPath: path)
         let folder = target.deletingLastPathComponent()
         var isFolder: ObjCBool = false
@@ -21,28 +43,23 @@ enum AtomicFile {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
             throw OutputError(path: path, reason: "it is a folder")
         }
-        let temporary = folder.appendingPathComponent(".\(target.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
-        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard descriptor >= 0 else { throw OutputError(path: path, reason: String(cString: strerror(errno))) }
-        var failure: String?
-        data.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = String(cString: strerror(errno))
-                    return
-                }
-                offset += written
+        let temporary = folder.appendingPathComponent(".\(target.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp").path
+        let created = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard created >= 0 else { throw OutputError(path: path, reason: String(cString: strerror(errno))) }
+        close(created)
+        do {
+            try produce(temporary)
+            let descriptor = open(temporary, O_RDONLY)
+            let synced = descriptor >= 0 && fsync(descriptor) == 0
+            let reason = String(cString: strerror(errno))
+            if descriptor >= 0 { close(descriptor) }
+            guard synced else { throw OutputError(path: path, reason: reason) }
+            guard rename(temporary, path) == 0 else {
+                throw OutputError(path: path, reason: String(cString: strerror(errno)))
             }
-        }
-        if failure == nil && fsync(descriptor) != 0 { failure = String(cString: strerror(errno)) }
-        close(descriptor)
-        if failure == nil && rename(temporary.path, path) != 0 { failure = String(cString: strerror(errno)) }
-        if let failure {
-            unlink(temporary.path)
-            throw OutputError(path: path, reason: failure)
+        } catch {
+            unlink(temporary)
+            throw error
         }
     }
 }

@@ -65,14 +65,19 @@ public enum LagrangianAllocator {
         let weighted = zip(choices, tolerances).map { options, tolerance in
             options.map { (bits: $0.bits, cost: $0.distortion / tolerance) }
         }
+        // Only the lower convex hull of a menu can minimise D/T + λ·R: search those.
+        let hulls = weighted.map(lowerHull)
         func pick(_ lambda: Double) -> [Int] {
-            weighted.map { options in
-                var best = 0
-                for i in options.indices {
-                    let a = options[i].cost + lambda * options[i].bits
-                    let b = options[best].cost + lambda * options[best].bits
+            zip(weighted, hulls).map { options, hull in
+                var best = hull[0]
+                var bestValue = options[best].cost + lambda * options[best].bits
+                for i in hull.dropFirst() {
+                    let value = options[i].cost + lambda * options[i].bits
                     // Ties go to fewer bits, so a huge λ always yields the cheapest choices.
-                    if a < b || (a == b && options[i].bits < options[best].bits) { best = i }
+                    if value < bestValue || (value == bestValue && options[i].bits < options[best].bits) {
+                        best = i
+                        bestValue = value
+                    }
                 }
                 return best
             }
@@ -127,5 +132,27 @@ public enum LagrangianAllocator {
 
         let distortion = zip(weighted, picks).reduce(0) { $0 + $1.0[$1.1].cost }
         return Allocation(choices: picks, bits: bits(picks), weightedDistortion: distortion, lambda: lambda)
+    }
+
+    /// Indices of the options on the lower convex hull of (bits, cost), by
+    /// rising bits: Andrew's monotone chain over the points sorted by bits,
+    /// keeping only points that lower the cost.
+    static func lowerHull(_ options: [(bits: Double, cost: Double)]) -> [Int] {
+        let order = options.indices.sorted {
+            options[$0].bits != options[$1].bits ? options[$0].bits < options[$1].bits : options[$0].cost < options[$1].cost
+        }
+        var hull = [Int]()
+        for i in order {
+            // A point costing more bits but no less distortion is never chosen.
+            if let last = hull.last, options[i].cost >= options[last].cost { continue }
+            while hull.count >= 2 {
+                let a = options[hull[hull.count - 2]], b = options[hull[hull.count - 1]], c = options[i]
+                // Drop b when it lies on or above the segment from a to c.
+                let cross = (b.bits - a.bits) * (c.cost - a.cost) - (b.cost - a.cost) * (c.bits - a.bits)
+                if cross <= 0 { hull.removeLast() } else { break }
+            }
+            hull.append(i)
+        }
+        return hull
     }
 }

@@ -24,41 +24,51 @@ enum AbsoluteThreshold {
         13 * Double.atan(0.00076 * f) + 3.5 * Double.atan((f / 7500) * (f / 7500))
     }
 
-    /// Per band of `edges`, the noise power per MDCT line that goes unnoticed:
-    /// the larger of the threshold in quiet and the masking spread from every
-    /// band (its power per line, lowered by `maskingOffsetDB` and by the
-    /// spreading slopes over the Bark distance). Noise in a band is taken as
-    /// audible in quiet when its total reaches the energy of a tone at the
-    /// threshold, at the band's most sensitive frequency. A simple model, until
-    /// the psychoacoustic model with tonality replaces it.
-    ///
-    /// - Parameters:
-    ///   - lines: the granule's 576 MDCT lines.
-    ///   - fullScaleSineEnergy: MDCT energy of one granule of a full-scale sine.
-    static func tolerance(lines: UnsafeBufferPointer<Float>, edges: [Int], sampleRate: Int,
-                          fullScaleSineEnergy: Double) -> [Double] {
-        let bands = 0..<(edges.count - 1)
+}
+
+/// Per scalefactor band, the noise power per MDCT line that goes unnoticed:
+/// the larger of the threshold in quiet and the masking spread from every
+/// band (its power per line, lowered by `maskingOffsetDB` and by the
+/// spreading slopes over the Bark distance). Noise in a band counts as
+/// audible in quiet when its total reaches the energy of a tone at the
+/// threshold, at the band's most sensitive frequency. A simple model, until
+/// the psychoacoustic model with tonality replaces it.
+struct ToleranceModel {
+    private let edges: [Int]
+    /// Threshold in quiet per band, as noise power per line.
+    private let quiet: [Double]
+    /// Attenuation of masking from band j onto band b, as a power ratio, at [b·count + j].
+    private let spreading: [Double]
+
+    /// - Parameter fullScaleSineEnergy: MDCT energy of one granule of a full-scale sine.
+    init(edges: [Int], sampleRate: Int, fullScaleSineEnergy: Double) {
+        self.edges = edges
+        let count = edges.count - 1
         let lineHz = Double(sampleRate) / Double(2 * ISO11172_3.granuleLength)
-        var power = [Double](), centre = [Double](), quiet = [Double]()
-        for b in bands {
+        quiet = (0..<count).map { b in
             let range = edges[b]..<edges[b + 1]
-            var quietest = Double.infinity
-            var energy = 0.0
-            for i in range {
-                quietest = min(quietest, decibelsSPL(atHz: (Double(i) + 0.5) * lineHz))
-                energy += Double(lines[i]) * Double(lines[i])
-            }
-            power.append(energy / Double(range.count))
-            centre.append(bark(Double(range.lowerBound + range.upperBound) / 2 * lineHz))
-            quiet.append(fullScaleSineEnergy * Double.exp10((quietest - fullScaleSPL) / 10) / Double(range.count))
+            let quietest = range.map { AbsoluteThreshold.decibelsSPL(atHz: (Double($0) + 0.5) * lineHz) }.min()!
+            return fullScaleSineEnergy * Double.exp10((quietest - AbsoluteThreshold.fullScaleSPL) / 10) / Double(range.count)
         }
-        return bands.map { b in
+        let centre = (0..<count).map { AbsoluteThreshold.bark(Double(edges[$0] + edges[$0 + 1]) / 2 * lineHz) }
+        spreading = (0..<(count * count)).map { entry in
+            let distance = centre[entry / count] - centre[entry % count]
+            let fall = distance >= 0 ? AbsoluteThreshold.upperSlopeDB * distance : -AbsoluteThreshold.lowerSlopeDB * distance
+            return Double.exp10(-(AbsoluteThreshold.maskingOffsetDB + fall) / 10)
+        }
+    }
+
+    /// The tolerance of each band for one granule's 576 MDCT lines.
+    func tolerance(lines: UnsafeBufferPointer<Float>) -> [Double] {
+        let count = edges.count - 1
+        let power = (0..<count).map { b in
+            var energy = 0.0
+            for i in edges[b]..<edges[b + 1] { energy += Double(lines[i]) * Double(lines[i]) }
+            return energy / Double(edges[b + 1] - edges[b])
+        }
+        return (0..<count).map { b in
             var masked = 0.0
-            for j in bands where power[j] > 0 {
-                let distance = centre[b] - centre[j]
-                let fall = distance >= 0 ? upperSlopeDB * distance : -lowerSlopeDB * distance
-                masked = max(masked, power[j] * Double.exp10(-(maskingOffsetDB + fall) / 10))
-            }
+            for j in 0..<count { masked = max(masked, power[j] * spreading[b * count + j]) }
             return max(quiet[b], masked)
         }
     }

@@ -22,9 +22,25 @@ enum HuffmanCoder {
     static let escapeFamilies = [16, 24]
 
     /// The member of an escape family with the fewest linbits that reaches `largest`.
+    @inline(__always)
     static func escapeTable(family: Int, largest: Int) -> Int {
-        (family..<(family + 8)).first { largest <= 15 + (1 << ISO11172_3.bigValueTables[$0]!.linbits) - 1 }!
+        (family == 16 ? escapeTables16 : escapeTables24)[largest]
     }
+
+    /// escapeTable(family:largest:) for every largest value 0…8206, worked out once.
+    private static let escapeTables16 = escapeLookup(family: 16)
+    private static let escapeTables24 = escapeLookup(family: 24)
+    private static func escapeLookup(family: Int) -> [Int] {
+        (0...ISO11172_3.maxQuantized).map { largest in
+            (family..<(family + 8)).first { largest <= 15 + (1 << ISO11172_3.bigValueTables[$0]!.linbits) - 1 }!
+        }
+    }
+
+    /// Sizes and codeword lengths of the plain tables, in `plainTables` order.
+    private static let plainSizes = plainTables.map { ISO11172_3.bigValueTables[$0]!.size }
+    private static let plainLengths = plainTables.map { ISO11172_3.bigValueTables[$0]!.lengths }
+    private static let linbits = (0..<32).map { ISO11172_3.bigValueTables[$0]?.linbits ?? 0 }
+    private static let familyLengths = escapeFamilies.map { ISO11172_3.bigValueTables[$0]!.lengths }
 
     /// Bits of the pair (x, y) of magnitudes in table `t`, escapes and signs included.
     @inline(__always)
@@ -45,13 +61,20 @@ enum HuffmanCoder {
     /// Bits of the pairs of `magnitudes[range]` in table `t`.
     static func regionBits(_ magnitudes: UnsafeBufferPointer<Int32>, _ range: Range<Int>, table t: Int) -> Int {
         guard t != 0 else { return 0 }
-        var bits = 0
-        var i = range.lowerBound
-        while i < range.upperBound {
-            bits += pairBits(Int(magnitudes[i]), Int(magnitudes[i + 1]), table: t)
-            i += 2
+        let table = ISO11172_3.bigValueTables[t]!
+        let size = table.size, linbits = table.linbits
+        return table.lengths.withUnsafeBufferPointer { lengths in
+            var bits = 0
+            var i = range.lowerBound
+            while i < range.upperBound {
+                let x = Int(magnitudes[i]), y = Int(magnitudes[i + 1])
+                bits += Int(lengths[min(x, 15) * size + min(y, 15)])
+                if x > 0 { bits += x >= 15 ? 1 + linbits : 1 }
+                if y > 0 { bits += y >= 15 ? 1 + linbits : 1 }
+                i += 2
+            }
+            return bits
         }
-        return bits
     }
 
     /// A quick estimate of a band's bits: the best of the smallest tables
@@ -59,18 +82,23 @@ enum HuffmanCoder {
     static func estimatedBits(_ magnitudes: UnsafeBufferPointer<Int32>, _ range: Range<Int>) -> Int {
         var largest: Int32 = 0
         for i in range { largest = max(largest, magnitudes[i]) }
-        let tables: [Int]
+        func best(_ a: Int, _ b: Int = 0, _ c: Int = 0) -> Int {
+            var bits = regionBits(magnitudes, range, table: a)
+            if b != 0 { bits = min(bits, regionBits(magnitudes, range, table: b)) }
+            if c != 0 { bits = min(bits, regionBits(magnitudes, range, table: c)) }
+            return bits
+        }
         switch largest {
         case 0: return 0
-        case 1: tables = [1]
-        case 2: tables = [2, 3]
-        case 3: tables = [5, 6]
-        case 4...5: tables = [7, 8, 9]
-        case 6...7: tables = [10, 11, 12]
-        case 8...15: tables = [13, 15]
-        default: tables = escapeFamilies.map { escapeTable(family: $0, largest: Int(largest)) }
+        case 1: return best(1)
+        case 2: return best(2, 3)
+        case 3: return best(5, 6)
+        case 4...5: return best(7, 8, 9)
+        case 6...7: return best(10, 11, 12)
+        case 8...15: return best(13, 15)
+        default:
+            return best(escapeTable(family: 16, largest: Int(largest)), escapeTable(family: 24, largest: Int(largest)))
         }
-        return tables.map { regionBits(magnitudes, range, table: $0) }.min()!
     }
 
     /// Chooses the big-value/count1 split, the region division and the tables
@@ -104,10 +132,11 @@ enum HuffmanCoder {
         var plainPrefix = [[Int]](repeating: [Int](repeating: 0, count: n + 1), count: plainTables.count)
         var familyPrefix = [[Int]](repeating: [Int](repeating: 0, count: n + 1), count: 2)
         var escapePrefix = [Int](repeating: 0, count: n + 1)
-        let invalid = 1 << 40
+        let sizes = Self.plainSizes, lengths = Self.plainLengths, familyLengths = Self.familyLengths
+        var plain = [Int](repeating: 0, count: plainTables.count)
         for (p, range) in pieces.enumerated() {
-            var plain = [Int](repeating: 0, count: plainTables.count)
-            var family = [0, 0]
+            for k in plain.indices { plain[k] = 0 }
+            var family = (0, 0)
             var escapes = 0
             var i = range.lowerBound
             var peak = 0
@@ -117,19 +146,18 @@ enum HuffmanCoder {
                 let signs = (x > 0 ? 1 : 0) + (y > 0 ? 1 : 0)
                 let cx = min(x, 15), cy = min(y, 15)
                 escapes += (x >= 15 ? 1 : 0) + (y >= 15 ? 1 : 0)
-                for (k, t) in plainTables.enumerated() {
-                    let table = ISO11172_3.bigValueTables[t]!
-                    plain[k] += (cx < table.size && cy < table.size && x < 16 && y < 16)
-                        ? Int(table.lengths[cx * table.size + cy]) + signs : invalid
+                // Plain tables only code what fits them; the sum for a too-small table is never read.
+                for k in 0..<sizes.count where cx < sizes[k] && cy < sizes[k] {
+                    plain[k] += Int(lengths[k][cx * sizes[k] + cy]) + signs
                 }
-                for (k, f) in escapeFamilies.enumerated() {
-                    family[k] += Int(ISO11172_3.bigValueTables[f]!.lengths[cx * 16 + cy]) + signs
-                }
+                family.0 += Int(familyLengths[0][cx * 16 + cy]) + signs
+                family.1 += Int(familyLengths[1][cx * 16 + cy]) + signs
                 i += 2
             }
             largest[p] = peak
-            for k in plainTables.indices { plainPrefix[k][p + 1] = plainPrefix[k][p] + min(plain[k], invalid) }
-            for k in 0..<2 { familyPrefix[k][p + 1] = familyPrefix[k][p] + family[k] }
+            for k in plainTables.indices { plainPrefix[k][p + 1] = plainPrefix[k][p] + plain[k] }
+            familyPrefix[0][p + 1] = familyPrefix[0][p] + family.0
+            familyPrefix[1][p + 1] = familyPrefix[1][p] + family.1
             escapePrefix[p + 1] = escapePrefix[p] + escapes
         }
 
@@ -140,7 +168,7 @@ enum HuffmanCoder {
             if peak == 0 { return (0, 0) }
             var best = (table: 0, bits: Int.max)
             if peak < 16 {
-                for (k, t) in plainTables.enumerated() where ISO11172_3.bigValueTables[t]!.size > peak {
+                for (k, t) in plainTables.enumerated() where Self.plainSizes[k] > peak {
                     let bits = plainPrefix[k][b] - plainPrefix[k][a]
                     if bits < best.bits { best = (t, bits) }
                 }
@@ -148,7 +176,7 @@ enum HuffmanCoder {
             for (k, f) in escapeFamilies.enumerated() {
                 let t = escapeTable(family: f, largest: peak)
                 let bits = familyPrefix[k][b] - familyPrefix[k][a]
-                    + ISO11172_3.bigValueTables[t]!.linbits * (escapePrefix[b] - escapePrefix[a])
+                    + Self.linbits[t] * (escapePrefix[b] - escapePrefix[a])
                 if bits < best.bits { best = (t, bits) }
             }
             return best

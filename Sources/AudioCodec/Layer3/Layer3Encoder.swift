@@ -95,6 +95,8 @@ public enum Layer3Encoder {
         let edges = ISO11172_3.longBandEdges[rateIndex]
         let cutoffLine = Lowpass.firstLine(above: cutoff, sampleRate: audio.sampleRate)
         var analyses = (0..<channels).map { _ in ChannelAnalysis() }
+        let toleranceModel = ToleranceModel(edges: edges, sampleRate: audio.sampleRate,
+                                            fullScaleSineEnergy: fullScaleSineEnergy)
 
         var stream = FrameAssembler(bitrateIndex: bitrateIndex, sampleRateIndex: rateIndex,
                                     mode: channels == 1 ? .singleChannel : .stereo, crc: settings.crc)
@@ -110,10 +112,7 @@ public enum Layer3Encoder {
                     let start = (frame * 2 + granule) * ISO11172_3.granuleLength
                     analyses[channel].granule(from: input[channel], start: start, into: &lines)
                     for i in cutoffLine..<576 { lines[i] = 0 }
-                    let tolerance = lines.withUnsafeBufferPointer {
-                        AbsoluteThreshold.tolerance(lines: $0, edges: edges, sampleRate: audio.sampleRate,
-                                                    fullScaleSineEnergy: fullScaleSineEnergy)
-                    }
+                    let tolerance = lines.withUnsafeBufferPointer { toleranceModel.tolerance(lines: $0) }
                     let remaining = 2 * channels - (granule * channels + channel)
                     let allowance = min(ISO11172_3.maxPart23Bits, available / remaining)
                     var result = GranuleCoder.code(lines: lines, tolerance: tolerance, edges: edges, maxBits: allowance)

@@ -1,0 +1,124 @@
+import ArgumentParser
+import AudioCodec
+import Foundation
+import RateDistortion
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time lossy against its peers in the same run; report medians and ratios.",
+        subcommands: [BenchEncode.self]
+    )
+}
+
+struct BenchEncode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "encode",
+        abstract: "Encode a generated stereo 44.1 kHz signal with lossy and with `lame -b K`, alternating runs.",
+        discussion: """
+            Both sides read the same 16-bit WAV and write an MP3 to a temporary folder, so file \
+            reading and writing are timed on both. Needs lame on the PATH.
+            """
+    )
+
+    @Option(help: "Length of the generated signal in seconds.")
+    var seconds = 180.0
+
+    @Option(help: "Timed runs per encoder (the median is reported).")
+    var runs = 3
+
+    @Option(help: "Bitrate in kbit/s for both encoders.")
+    var bitrate = 128
+
+    func validate() throws {
+        guard seconds.isFinite, (1...3600).contains(seconds) else {
+            throw ValidationError("--seconds must be 1–3600, got \(formatNumber(seconds))")
+        }
+        guard (1...50).contains(runs) else { throw ValidationError("--runs must be 1–50, got \(runs)") }
+    }
+
+    func run() throws {
+        guard let lame = executablePath("lame") else {
+            throw ValidationError("lame is not installed: the peer must run in the same benchmark (apt-get install lame)")
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lossy-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let wave = folder.appendingPathComponent("input.wav").path
+        try AudioFileWriter.write(benchmarkSignal(seconds: seconds), to: wave)
+
+        var ours = [Double](), theirs = [Double]()
+        var sizes = (ours: 0, theirs: 0)
+        for _ in 0..<runs {
+            let clock = ContinuousClock()
+            let start = clock.now
+            let audio = try AudioFileReader.read(path: wave)
+            let encoded = try Layer3Encoder.encode(audio, settings: EncoderSettings(bitrate: bitrate))
+            try Data(encoded.bytes).write(to: folder.appendingPathComponent("lossy.mp3"))
+            ours.append(seconds(clock.now - start))
+            sizes.ours = encoded.bytes.count
+
+            let peer = clock.now
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: lame)
+            process.arguments = ["--quiet", "-b", String(bitrate), wave, folder.appendingPathComponent("lame.mp3").path]
+            try process.run()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw ValidationError("lame failed with status \(process.terminationStatus)") }
+            theirs.append(seconds(clock.now - peer))
+            sizes.theirs = (try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("lame.mp3").path)[.size] as? Int) ?? 0
+        }
+        var table = ReportTable(columns: [
+            .init("encoder", key: "encoder"),
+            .init("median", unit: "s", key: "median_seconds", decimals: 3),
+            .init("fastest", unit: "s", key: "min_seconds", decimals: 3),
+            .init("speed", unit: "× realtime", key: "realtime_factor", decimals: 1),
+            .init("output", unit: "bytes", key: "bytes", decimals: 0),
+        ])
+        for (name, times, bytes) in [("lossy", ours, sizes.ours), ("lame -b \(bitrate)", theirs, sizes.theirs)] {
+            let median = times.sorted()[times.count / 2]
+            table.append([.text(name), .number(median), .number(times.min()!), .number(self.seconds / median), .integer(bytes)])
+        }
+        let ratio = ours.sorted()[ours.count / 2] / theirs.sorted()[theirs.count / 2]
+        print("Encoding \(formatFixed(self.seconds, decimals: 0)) s of stereo 44.1 kHz at \(bitrate) kbit/s, \(runs) runs each\n")
+        print(table.text())
+        print("lossy takes \(formatFixed(ratio, decimals: 2))× lame's time (median over median)")
+    }
+
+    private func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    }
+}
+
+/// Music-like test material: a slow chord progression of harmonic tones with
+/// a little vibrato over quiet pink noise, different in each channel.
+func benchmarkSignal(seconds: Double, sampleRate: Int = 44100) -> PCMAudio {
+    let count = Int(seconds * Double(sampleRate))
+    let chords: [[Double]] = [[220, 277.18, 329.63], [196, 246.94, 293.66], [174.61, 220, 261.63], [164.81, 207.65, 246.94]]
+    let channels = (0..<2).map { channel -> [Float] in
+        var seed = UInt64(12345 + channel)
+        var pink = (0.0, 0.0, 0.0)
+        return (0..<count).map { n in
+            let t = Double(n) / Double(sampleRate)
+            let chord = chords[Int(t / 2) % chords.count]
+            var x = 0.0
+            for (k, f) in chord.enumerated() {
+                let vibrato = 1 + 0.003 * sin(2 * Double.pi * 5 * t + Double(k + channel))
+                for harmonic in 1...4 {
+                    x += 0.05 / Double(harmonic) * sin(2 * Double.pi * f * Double(harmonic) * vibrato * t)
+                }
+            }
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            let white = Double(seed >> 11) / Double(1 << 53) * 2 - 1
+            pink.0 = 0.99765 * pink.0 + white * 0.0990460
+            pink.1 = 0.96300 * pink.1 + white * 0.2965164
+            pink.2 = 0.57000 * pink.2 + white * 1.0526913
+            return Float(x + 0.02 * (pink.0 + pink.1 + pink.2 + white * 0.1848))
+        }
+    }
+    return PCMAudio(sampleRate: sampleRate, channels: channels)
+}
+
+func executablePath(_ tool: String) -> String? {
+    let folders = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+    return folders.map { "\($0)/\(tool)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+}

@@ -1,21 +1,47 @@
 import CSndFile
 
-/// Writes PCM through libsndfile as WAV: 16-bit integer or 32-bit float.
+/// Writes PCM through libsndfile.
 public enum AudioFileWriter {
-    public enum SampleFormat: Sendable {
-        case pcm16, float32
+    public enum Container: String, Sendable, CaseIterable {
+        case wav, flac, aiff
+        var code: Int32 {
+            switch self {
+            case .wav: return Int32(SF_FORMAT_WAV)
+            case .flac: return Int32(SF_FORMAT_FLAC)
+            case .aiff: return Int32(SF_FORMAT_AIFF)
+            }
+        }
     }
 
-    public static func write(_ audio: PCMAudio, to path: String, format: SampleFormat = .pcm16) throws(AudioFileError) {
+    public enum SampleFormat: String, Sendable, CaseIterable {
+        case pcm8, pcm16, pcm24, pcm32, float32
+        var code: Int32 {
+            switch self {
+            case .pcm8: return Int32(SF_FORMAT_PCM_S8)
+            case .pcm16: return Int32(SF_FORMAT_PCM_16)
+            case .pcm24: return Int32(SF_FORMAT_PCM_24)
+            case .pcm32: return Int32(SF_FORMAT_PCM_32)
+            case .float32: return Int32(SF_FORMAT_FLOAT)
+            }
+        }
+    }
+
+    public static func write(_ audio: PCMAudio, to path: String, container: Container = .wav,
+                             format: SampleFormat = .pcm16) throws(AudioFileError) {
         var info = SF_INFO()
         info.samplerate = Int32(audio.sampleRate)
         info.channels = Int32(audio.channels.count)
-        info.format = Int32(SF_FORMAT_WAV) | (format == .pcm16 ? Int32(SF_FORMAT_PCM_16) : Int32(SF_FORMAT_FLOAT))
+        // WAV stores 8-bit samples unsigned; libsndfile names that U8.
+        let sample = container == .wav && format == .pcm8 ? Int32(SF_FORMAT_PCM_U8) : format.code
+        info.format = container.code | sample
+        guard sf_format_check(&info) == SF_TRUE else {
+            throw .cannotWrite(path: path, reason: "\(container.rawValue) cannot hold \(format.rawValue) samples")
+        }
         guard let file = sf_open(path, Int32(SFM_WRITE), &info) else {
             throw .cannotWrite(path: path, reason: String(cString: sf_strerror(nil)))
         }
         defer { sf_close(file) }
-        // Clip rather than wrap when a float sample exceeds full scale in 16-bit output.
+        // Clip rather than wrap when a float sample exceeds full scale in integer output.
         sf_command(file, Int32(SFC_SET_CLIPPING), nil, Int32(SF_TRUE))
         let channels = audio.channels.count
         let chunk = 1 << 14

@@ -8,6 +8,12 @@ struct BitReader {
 
     var remaining: Int { bytes.count * 8 - position }
 
+    /// Moves to an absolute bit position (at most the end).
+    mutating func seek(to bit: Int) {
+        precondition(bit >= 0 && bit <= bytes.count * 8, "seek past the end")
+        position = bit
+    }
+
     /// The next `width` bits, or `nil` past the end.
     mutating func read(bits width: Int) -> UInt32? {
         precondition((0...32).contains(width), "a field is 0...32 bits")

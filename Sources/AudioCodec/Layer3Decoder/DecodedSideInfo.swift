@@ -1,0 +1,79 @@
+/// Side information of one granule and channel as a decoder reads it,
+/// window switching included (clause 2.4.1.7).
+struct GranuleSideInfo: Hashable {
+    var part23Length = 0
+    var bigValues = 0
+    var globalGain = 0
+    var scalefacCompress = 0
+    var windowSwitching = false
+    /// 0 normal, 1 start, 2 short, 3 stop.
+    var blockType = 0
+    var mixedBlock = false
+    var tableSelect = [0, 0, 0]
+    var subblockGain = [0, 0, 0]
+    var region0Count = 0
+    var region1Count = 0
+    var preflag = false
+    var scalefacScale = false
+    var count1TableB = false
+}
+
+struct FrameSideInfo: Hashable {
+    var mainDataBegin = 0
+    var scfsi: [[Bool]] = []
+    /// granules[granule][channel]
+    var granules: [[GranuleSideInfo]] = []
+
+    enum Failure: Error { case truncated, invalid(String) }
+
+    /// Reads MPEG-1 side information for `channels` channels.
+    static func read(_ reader: inout BitReader, channels: Int) throws(Failure) -> FrameSideInfo {
+        func field(_ bits: Int) throws(Failure) -> Int {
+            guard let value = reader.read(bits: bits) else { throw .truncated }
+            return Int(value)
+        }
+        var info = FrameSideInfo()
+        info.mainDataBegin = try field(9)
+        _ = try field(channels == 1 ? 5 : 3)
+        for _ in 0..<channels {
+            var flags = [Bool]()
+            for _ in 0..<4 { flags.append(try field(1) == 1) }
+            info.scfsi.append(flags)
+        }
+        for _ in 0..<2 {
+            var granule = [GranuleSideInfo]()
+            for _ in 0..<channels {
+                var g = GranuleSideInfo()
+                g.part23Length = try field(12)
+                g.bigValues = try field(9)
+                guard g.bigValues <= 288 else { throw .invalid("big_values \(g.bigValues) exceeds 288") }
+                g.globalGain = try field(8)
+                g.scalefacCompress = try field(4)
+                g.windowSwitching = try field(1) == 1
+                if g.windowSwitching {
+                    g.blockType = try field(2)
+                    guard g.blockType != 0 else { throw .invalid("window switching with block type 0") }
+                    g.mixedBlock = try field(1) == 1
+                    g.tableSelect = [try field(5), try field(5), 0]
+                    g.subblockGain = [try field(3), try field(3), try field(3)]
+                    // Implicit region counts (clause 2.4.2.7).
+                    g.region0Count = g.blockType == 2 && !g.mixedBlock ? 8 : 7
+                    g.region1Count = 36
+                } else {
+                    g.tableSelect = [try field(5), try field(5), try field(5)]
+                    g.region0Count = try field(4)
+                    g.region1Count = try field(3)
+                }
+                for t in g.tableSelect where t == 4 || t == 14 {
+                    throw .invalid("Huffman table \(t) does not exist")
+                }
+                g.preflag = try field(1) == 1
+                g.scalefacScale = try field(1) == 1
+                g.count1TableB = try field(1) == 1
+                granule.append(g)
+            }
+            info.granules.append(granule)
+        }
+        return info
+    }
+}

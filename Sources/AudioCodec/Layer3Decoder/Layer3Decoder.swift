@@ -1,0 +1,184 @@
+/// Why a stream could not be decoded at all.
+public enum DecoderError: Error, Equatable, CustomStringConvertible {
+    case noFrames
+    case unsupported(String)
+
+    public var description: String {
+        switch self {
+        case .noFrames: return "no MPEG audio Layer III frames found"
+        case let .unsupported(what): return "\(what) is not supported yet"
+        }
+    }
+}
+
+/// A decoded stream and what the decoder met on the way.
+public struct DecodedStream: Sendable {
+    public var audio: PCMAudio
+    public var frameCount: Int
+    /// Frames whose main data was missing or damaged; they decode as silence.
+    public var damagedFrames: Int
+    /// Encoder delay and padding from a LAME/Info tag, when there is one.
+    public var gapless: (delay: Int, padding: Int)?
+}
+
+/// The MPEG-1 Layer III decoder: sync and resync, tags, the bit reservoir,
+/// long/short/mixed blocks, mid/side and intensity stereo.
+public enum Layer3Decoder {
+    /// Samples of delay of the decoder's own filterbank (the 528 + 1 that
+    /// LAME's tag convention adds to the encoder delay).
+    public static let decoderDelay = 529
+
+    public static func decode(_ bytes: [UInt8]) throws(DecoderError) -> DecodedStream {
+        var position = id3v2Length(bytes)
+        var first: ParsedHeader?
+        var channels: [[Float]] = []
+        var reservoir = [UInt8]()
+        var synthesis = [HybridSynthesis]()
+        var previousScalefactors = [GranuleDecoder.Scalefactors]()
+        var frames = 0, damaged = 0
+        var gapless: (delay: Int, padding: Int)?
+        let decoders = HuffmanDecoders()
+        var values = [Int32](repeating: 0, count: 576)
+        var scratch = [Float](repeating: 0, count: 576)
+
+        while position + 4 <= bytes.count {
+            guard let header = ParsedHeader(bytes[position...]),
+                  first.map({ $0.sampleRate == header.sampleRate && $0.version == header.version }) ?? true,
+                  confirmed(header, at: position, in: bytes, synced: first != nil)
+            else { position += 1; continue }
+            let end = min(bytes.count, position + header.frameBytes)
+            if first == nil {
+                guard header.version == .mpeg1 else {
+                    throw .unsupported("MPEG-\(header.version == .mpeg2 ? "2" : "2.5") (low sampling frequency) Layer III")
+                }
+                first = header
+                channels = Array(repeating: [], count: header.channelCount)
+                synthesis = Array(repeating: HybridSynthesis(), count: header.channelCount)
+                previousScalefactors = Array(repeating: GranuleDecoder.Scalefactors(), count: header.channelCount)
+                if let tag = infoTag(bytes[position..<end], header) {
+                    gapless = tag.gapless
+                    position = end
+                    continue
+                }
+            }
+            guard header.channelCount == channels.count else { position += 1; continue }
+            let sideStart = position + 4 + (header.hasCRC ? 2 : 0)
+            let mainStart = sideStart + header.sideInfoBytes
+            guard mainStart <= end else { break }
+            var sideReader = BitReader(Array(bytes[sideStart..<mainStart]))
+            let rateIndex = header.rateTableIndex
+            let longEdges = ISO11172_3.longBandEdges[rateIndex], shortEdges = ISO11172_3.shortBandEdges[rateIndex]
+            let base = channels[0].count
+            for c in channels.indices { channels[c].append(contentsOf: [Float](repeating: 0, count: 1152)) }
+            frames += 1
+
+            let slot = Array(bytes[mainStart..<end])
+            defer {
+                reservoir.append(contentsOf: slot)
+                if reservoir.count > 4096 { reservoir.removeFirst(reservoir.count - 4096) }
+            }
+            guard let side = try? FrameSideInfo.read(&sideReader, channels: header.channelCount),
+                  side.mainDataBegin <= reservoir.count else {
+                damaged += 1
+                position = end
+                continue
+            }
+            var reader = BitReader(Array(reservoir.suffix(side.mainDataBegin)) + slot)
+            var lines = Array(repeating: [Float](repeating: 0, count: 576), count: header.channelCount)
+            var ok = true
+            for gr in 0..<2 where ok {
+                var rightScalefactors = GranuleDecoder.Scalefactors()
+                for c in 0..<header.channelCount {
+                    let g = side.granules[gr][c]
+                    let start = reader.position
+                    do {
+                        let sf = try GranuleDecoder.readScalefactors(&reader, g, scfsi: side.scfsi[c], granule: gr,
+                                                                     previous: previousScalefactors[c])
+                        previousScalefactors[c] = sf
+                        if c == 1 { rightScalefactors = sf }
+                        _ = try GranuleDecoder.readHuffman(&reader, g, end: start + g.part23Length, longEdges: longEdges,
+                                                           decoders: decoders, into: &values)
+                    } catch { ok = false; break }
+                    guard start + g.part23Length <= reader.remaining + reader.position else { ok = false; break }
+                    reader.seek(to: start + g.part23Length)
+                    GranuleDecoder.requantize(values, g, previousScalefactors[c], longEdges: longEdges,
+                                              shortEdges: shortEdges, into: &lines[c])
+                }
+                guard ok else { break }
+                if header.channelCount == 2 && (header.msStereo || header.intensityStereo) {
+                    var left = lines[0], right = lines[1]
+                    StereoProcessing.apply(left: &left, right: &right, header: header, side.granules[gr][1],
+                                           rightScalefactors: rightScalefactors, longEdges: longEdges, shortEdges: shortEdges)
+                    lines = [left, right]
+                }
+                for c in 0..<header.channelCount {
+                    let g = side.granules[gr][c]
+                    GranuleDecoder.reorder(&lines[c], g, shortEdges: shortEdges, scratch: &scratch)
+                    synthesis[c].synthesize(&lines[c], g, into: &channels[c], at: base + 576 * gr)
+                }
+            }
+            if !ok {
+                damaged += 1
+                for c in channels.indices { for i in base..<(base + 1152) { channels[c][i] = 0 } }
+            }
+            position = end
+        }
+        guard let header = first, frames > 0 else { throw .noFrames }
+        if let tag = gapless {
+            // Trim the encoder's delay and padding, as LAME's tag convention counts them.
+            let total = channels[0].count
+            let head = min(total, tag.delay + decoderDelay)
+            let tail = max(head, total - max(0, tag.padding - decoderDelay))
+            for c in channels.indices { channels[c] = Array(channels[c][head..<tail]) }
+        }
+        return DecodedStream(audio: PCMAudio(sampleRate: header.sampleRate, channels: channels),
+                             frameCount: frames, damagedFrames: damaged, gapless: gapless)
+    }
+
+    /// A header is believed at the first sync only if the next frame starts
+    /// where this one ends (or the stream ends there).
+    private static func confirmed(_ header: ParsedHeader, at position: Int, in bytes: [UInt8], synced: Bool) -> Bool {
+        if synced { return true }
+        let next = position + header.frameBytes
+        if next + 4 > bytes.count { return next <= bytes.count + 1 }
+        guard let following = ParsedHeader(bytes[next...]) else { return false }
+        return following.version == header.version && following.sampleRate == header.sampleRate
+    }
+
+    /// Bytes of an ID3v2 tag at the start (header, syncsafe size, footer).
+    private static func id3v2Length(_ bytes: [UInt8]) -> Int {
+        guard bytes.count >= 10, bytes[0] == 0x49, bytes[1] == 0x44, bytes[2] == 0x33 else { return 0 }
+        let size = bytes[6..<10].reduce(0) { $0 << 7 | Int($1 & 0x7F) }
+        let footer = bytes[5] & 0x10 != 0 ? 10 : 0
+        return min(bytes.count, 10 + size + footer)
+    }
+
+    /// Delay and padding of a Xing/Info frame with a LAME extension; a tag
+    /// frame without it still counts as a tag (it carries no audio).
+    /// A Xing/Info frame: it carries no audio, and maybe gapless information.
+    private struct InfoTag {
+        var gapless: (delay: Int, padding: Int)?
+    }
+
+    private static func infoTag(_ frame: ArraySlice<UInt8>, _ header: ParsedHeader) -> InfoTag? {
+        let bytes = Array(frame)
+        let tagStart = 4 + (header.hasCRC ? 2 : 0) + header.sideInfoBytes
+        guard bytes.count >= tagStart + 8 else { return nil }
+        let magic = String(decoding: bytes[tagStart..<(tagStart + 4)], as: UTF8.self)
+        guard magic == "Xing" || magic == "Info" else { return nil }
+        let flags = bytes[(tagStart + 4)..<(tagStart + 8)].reduce(0) { $0 << 8 | Int($1) }
+        var offset = tagStart + 8
+        if flags & 1 != 0 { offset += 4 }
+        if flags & 2 != 0 { offset += 4 }
+        if flags & 4 != 0 { offset += 100 }
+        if flags & 8 != 0 { offset += 4 }
+        // LAME extension: a 9-byte encoder string, then at +21 the 12-bit delay and 12-bit padding.
+        guard bytes.count >= offset + 24, String(decoding: bytes[offset..<(offset + 4)], as: UTF8.self) == "LAME" else {
+            return InfoTag(gapless: nil)
+        }
+        let d = offset + 21
+        let delay = Int(bytes[d]) << 4 | Int(bytes[d + 1]) >> 4
+        let padding = (Int(bytes[d + 1]) & 0x0F) << 8 | Int(bytes[d + 2])
+        return InfoTag(gapless: (delay, padding))
+    }
+}

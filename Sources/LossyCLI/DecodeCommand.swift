@@ -1,0 +1,43 @@
+import ArgumentParser
+import AudioCodec
+import Foundation
+import RateDistortion
+
+struct Decode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Decode an MPEG-1 Layer III file to WAV (16-bit, or 32-bit float with --float).",
+        discussion: """
+            Skips ID3v2 tags and junk, resynchronises after damage, decodes what can be decoded and \
+            fills damaged frames with silence, counting them. A LAME/Info tag's encoder delay and \
+            padding are trimmed (gapless). MPEG-2 and 2.5 are not supported yet.
+            """
+    )
+
+    @Argument(help: "The MP3 to decode.")
+    var input: String
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the WAV.", valueName: "out.wav"))
+    var output: String
+
+    @Flag(help: "Write 32-bit float samples instead of 16-bit integers.")
+    var float = false
+
+    func validate() throws { try requireDistinctPaths(input: input, output: output) }
+
+    func run() throws {
+        let bytes: [UInt8]
+        do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: input), options: .alwaysMapped)) } catch {
+            throw ValidationError("cannot read \(input): \((error as NSError).localizedDescription)")
+        }
+        let decoded = try Layer3Decoder.decode(bytes)
+        try AtomicFile.replace(output) { temporary in
+            try AudioFileWriter.write(decoded.audio, to: temporary, format: float ? .float32 : .pcm16)
+        }
+        let gapless = decoded.gapless.map { "; trimmed encoder delay \($0.delay) and padding \($0.padding)" } ?? ""
+        print("""
+            \(output): \(decoded.frameCount) frames, \(decoded.audio.frameCount) samples per channel at \
+            \(decoded.audio.sampleRate) Hz, \(decoded.audio.channels.count) channel(s); \
+            \(decoded.damagedFrames) damaged frame(s)\(gapless)
+            """)
+    }
+}

@@ -1,0 +1,111 @@
+import AudioCodec
+import Foundation
+import Testing
+
+/// The decoder against mpg123's float output, with the ISO 11172-4 "full
+/// accuracy" limits: RMS difference below 2^-15/√12, peak at most 2^-14.
+@Suite(.enabled(if: Referee.shouldRun("lame", "mpg123")))
+struct DecoderAccuracyTests {
+    static let rmsLimit = 1 / (32768 * 12.0.squareRoot())
+    static let peakLimit = 1.0 / 16384
+
+    static func compare(_ mp3: String, label: String) throws -> (ours: DecodedStream, rms: Double, peak: Double) {
+        let ours = try Layer3Decoder.decode([UInt8](try Data(contentsOf: URL(fileURLWithPath: mp3))))
+        let reference = try Referee.run("mpg123", ["-q", "-e", "f32", "-s", mp3])
+        #expect(reference.status == 0, "mpg123 on \(label)")
+        let theirs = floats(reference.stdout)
+        let channels = ours.audio.channels.count
+        #expect(theirs.count == ours.audio.frameCount * channels, "length of \(label): ours \(ours.audio.frameCount), mpg123 \(theirs.count / channels)")
+        var sum = 0.0, peak = 0.0
+        let n = min(theirs.count / channels, ours.audio.frameCount)
+        for i in 0..<n {
+            for c in 0..<channels {
+                let d = Double(ours.audio.channels[c][i]) - Double(theirs[i * channels + c])
+                sum += d * d
+                peak = max(peak, abs(d))
+            }
+        }
+        let rms = (sum / Double(max(1, n * channels))).squareRoot()
+        #expect(rms < rmsLimit, "RMS difference \(rms) on \(label)")
+        #expect(peak <= peakLimit, "peak difference \(peak) on \(label)")
+        #expect(ours.damagedFrames == 0, "damaged frames in \(label)")
+        return (ours, rms, peak)
+    }
+
+    static func lameFile(_ signal: TestSignal, rate: Int, channels: Int, options: [String], seconds: Double = 0.5) throws -> String {
+        let wave = try writeTemporary([], name: "in.wav")
+        try AudioFileWriter.write(signal.audio(rate: rate, channels: channels, seconds: seconds), to: wave)
+        let mp3 = wave.replacingOccurrences(of: ".wav", with: ".mp3")
+        let run = try Referee.run("lame", ["--quiet"] + options + [wave, mp3])
+        #expect(run.status == 0, "lame \(options): \(run.stderr)")
+        return mp3
+    }
+
+    /// CBR and VBR, joint and plain stereo, mono, at every MPEG-1 rate; the
+    /// impulses make lame switch to short blocks.
+    @Test(arguments: [32000, 44100, 48000], [["-b", "128"], ["-V", "2"], ["-b", "192", "-m", "s"], ["-b", "64", "-m", "m"]])
+    func lameFilesDecodeToFullAccuracy(rate: Int, options: [String]) throws {
+        for signal in [TestSignal.sweep, .pinkNoise, .impulses] {
+            let channels = options.contains("m") ? 1 : 2
+            let mp3 = try Self.lameFile(signal, rate: rate, channels: channels, options: options)
+            let result = try Self.compare(mp3, label: "\(signal), \(rate) Hz, lame \(options.joined(separator: " "))")
+            // lame writes a LAME tag: the decoded length is the input's exactly.
+            #expect(result.ours.gapless != nil)
+            #expect(result.ours.audio.frameCount == Int(0.5 * Double(rate)), "gapless length for \(signal) \(options)")
+        }
+    }
+
+    @Test(arguments: [32000, 44100, 48000])
+    func ourFilesDecodeToFullAccuracyAndLineUp(rate: Int) throws {
+        let audio = TestSignal.sweep.audio(rate: rate, channels: 2, seconds: 0.5)
+        let encoded = try Layer3Encoder.encode(audio, settings: EncoderSettings(bitrate: 256))
+        let mp3 = try writeTemporary(encoded.bytes, name: "ours.mp3")
+        let result = try Self.compare(mp3, label: "our sweep at \(rate) Hz")
+        #expect(result.ours.audio.frameCount == encoded.frameCount * 1152)
+        let snr = snrDB(reference: audio.channels[0], decoded: result.ours.audio.channels[0], delay: Layer3Encoder.delay)
+        #expect(snr > 30, "round trip SNR \(snr) dB at the documented delay")
+    }
+
+    @Test func lowSamplingFrequenciesAreRefusedClearly() throws {
+        let mp3 = try Self.lameFile(.sine, rate: 22050, channels: 1, options: ["-b", "32"])
+        #expect(throws: DecoderError.unsupported("MPEG-2 (low sampling frequency) Layer III")) {
+            try Layer3Decoder.decode([UInt8](try Data(contentsOf: URL(fileURLWithPath: mp3))))
+        }
+    }
+}
+
+struct DamagedStreamTests {
+    static let stream: [UInt8] = {
+        let audio = TestSignal.pinkNoise.audio(rate: 44100, channels: 2, seconds: 0.5)
+        return try! Layer3Encoder.encode(audio, settings: EncoderSettings(bitrate: 128)).bytes
+    }()
+
+    @Test func junkAndATagBeforeTheFirstFrameAreSkipped() throws {
+        let clean = try Layer3Decoder.decode(Self.stream)
+        // An ID3v2.4 tag of 20 bytes, then junk that looks almost like a header.
+        let tag: [UInt8] = Array("ID3".utf8) + [4, 0, 0, 0, 0, 0, 20] + [UInt8](repeating: 0x41, count: 20)
+        let junked = try Layer3Decoder.decode(tag + [0xFF, 0xFB, 0x00, 0x13, 0x37] + Self.stream)
+        #expect(junked.frameCount == clean.frameCount)
+        #expect(junked.audio.channels == clean.audio.channels)
+    }
+
+    @Test func aTruncatedStreamDecodesWhatItHolds() throws {
+        let clean = try Layer3Decoder.decode(Self.stream)
+        let cut = try Layer3Decoder.decode(Array(Self.stream.prefix(Self.stream.count / 2)))
+        #expect(cut.frameCount > 0 && cut.frameCount < clean.frameCount)
+    }
+
+    @Test func damagedFramesAreConcealedAndCounted() throws {
+        var damaged = Self.stream
+        // Overwrite the middle of the stream: lost frames and a broken reservoir.
+        for i in (damaged.count / 3)..<(damaged.count / 3 + 600) { damaged[i] = UInt8(truncatingIfNeeded: i &* 37) }
+        let result = try Layer3Decoder.decode(damaged)
+        #expect(result.frameCount > 0)
+        #expect(result.audio.channels.allSatisfy { $0.allSatisfy(\.isFinite) })
+    }
+
+    @Test(arguments: [[UInt8](), [0x00, 0x01, 0x02], [UInt8](repeating: 0xFF, count: 5000)])
+    func noFramesIsAClearError(bytes: [UInt8]) {
+        #expect(throws: DecoderError.noFrames) { try Layer3Decoder.decode(bytes) }
+    }
+}

@@ -5,11 +5,11 @@ import RateDistortion
 
 struct Decode: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Decode an MPEG-1 Layer III file to WAV (16-bit, or 32-bit float with --float).",
+        abstract: "Decode an MPEG-1, 2 or 2.5 Layer III file to WAV (16-bit, or 32-bit float with --float).",
         discussion: """
             Skips ID3v2 tags and junk, resynchronises after damage, decodes what can be decoded and \
             fills damaged frames with silence, counting them. A LAME/Info tag's encoder delay and \
-            padding are trimmed (gapless). MPEG-2 and 2.5 are not supported yet.
+            padding are trimmed (gapless). Intensity stereo at MPEG-2/2.5 rates is not supported yet.
             """
     )
 

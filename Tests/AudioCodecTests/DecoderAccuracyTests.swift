@@ -66,10 +66,13 @@ struct DecoderAccuracyTests {
         #expect(snr > 30, "round trip SNR \(snr) dB at the documented delay")
     }
 
-    @Test func lowSamplingFrequenciesAreRefusedClearly() throws {
-        let mp3 = try Self.lameFile(.sine, rate: 22050, channels: 1, options: ["-b", "32"])
-        #expect(throws: DecoderError.unsupported("MPEG-2 (low sampling frequency) Layer III")) {
-            try Layer3Decoder.decode([UInt8](try Data(contentsOf: URL(fileURLWithPath: mp3))))
+    /// MPEG-2 (22.05, 24, 16 kHz) and MPEG-2.5 (11.025, 12, 8 kHz), as lame writes them.
+    @Test(arguments: [22050, 24000, 16000, 11025, 12000, 8000], [["-b", "64"], ["-V", "2"], ["-b", "32", "-m", "m"]])
+    func lowSamplingFrequenciesDecodeToFullAccuracy(rate: Int, options: [String]) throws {
+        for signal in [TestSignal.sweep, .impulses] {
+            let channels = options.contains("m") ? 1 : 2
+            let mp3 = try Self.lameFile(signal, rate: rate, channels: channels, options: options)
+            _ = try Self.compare(mp3, label: "\(signal), \(rate) Hz, lame \(options.joined(separator: " "))")
         }
     }
 }

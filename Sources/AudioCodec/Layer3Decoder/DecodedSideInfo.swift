@@ -26,21 +26,22 @@ struct FrameSideInfo: Hashable {
 
     enum Failure: Error { case truncated, invalid(String) }
 
-    /// Reads MPEG-1 side information for `channels` channels.
-    static func read(_ reader: inout BitReader, channels: Int) throws(Failure) -> FrameSideInfo {
+    /// Reads the side information of MPEG-1 (two granules) or, with `lsf`,
+    /// of MPEG-2/2.5 (one granule, 9-bit scalefac_compress, no scfsi).
+    static func read(_ reader: inout BitReader, channels: Int, lsf: Bool = false) throws(Failure) -> FrameSideInfo {
         func field(_ bits: Int) throws(Failure) -> Int {
             guard let value = reader.read(bits: bits) else { throw .truncated }
             return Int(value)
         }
         var info = FrameSideInfo()
-        info.mainDataBegin = try field(9)
-        _ = try field(channels == 1 ? 5 : 3)
+        info.mainDataBegin = try field(lsf ? 8 : 9)
+        _ = try field(lsf ? channels : (channels == 1 ? 5 : 3))
         for _ in 0..<channels {
             var flags = [Bool]()
-            for _ in 0..<4 { flags.append(try field(1) == 1) }
+            for _ in 0..<4 { flags.append(lsf ? false : try field(1) == 1) }
             info.scfsi.append(flags)
         }
-        for _ in 0..<2 {
+        for _ in 0..<(lsf ? 1 : 2) {
             var granule = [GranuleSideInfo]()
             for _ in 0..<channels {
                 var g = GranuleSideInfo()
@@ -48,7 +49,7 @@ struct FrameSideInfo: Hashable {
                 g.bigValues = try field(9)
                 guard g.bigValues <= 288 else { throw .invalid("big_values \(g.bigValues) exceeds 288") }
                 g.globalGain = try field(8)
-                g.scalefacCompress = try field(4)
+                g.scalefacCompress = try field(lsf ? 9 : 4)
                 g.windowSwitching = try field(1) == 1
                 if g.windowSwitching {
                     g.blockType = try field(2)
@@ -56,7 +57,7 @@ struct FrameSideInfo: Hashable {
                     g.mixedBlock = try field(1) == 1
                     g.tableSelect = [try field(5), try field(5), 0]
                     g.subblockGain = [try field(3), try field(3), try field(3)]
-                    // Implicit region counts (clause 2.4.2.7).
+                    // Implicit region counts (clause 2.4.2.7); region 1 reaches the end.
                     g.region0Count = g.blockType == 2 && !g.mixedBlock ? 8 : 7
                     g.region1Count = 36
                 } else {
@@ -67,7 +68,7 @@ struct FrameSideInfo: Hashable {
                 for t in g.tableSelect where t == 4 || t == 14 {
                     throw .invalid("Huffman table \(t) does not exist")
                 }
-                g.preflag = try field(1) == 1
+                if !lsf { g.preflag = try field(1) == 1 }
                 g.scalefacScale = try field(1) == 1
                 g.count1TableB = try field(1) == 1
                 granule.append(g)

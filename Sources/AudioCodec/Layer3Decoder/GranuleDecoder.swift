@@ -39,15 +39,52 @@ enum GranuleDecoder {
         return sf
     }
 
+    /// MPEG-2/2.5 scalefactors (ISO/IEC 13818-3, clause 2.4.3.2): four
+    /// partitions of scalefactors, each with its own bit width. Sets preflag
+    /// in `g` as scalefac_compress implies.
+    static func readLSFScalefactors(_ reader: inout BitReader, _ g: inout GranuleSideInfo,
+                                    intensityRight: Bool) throws(Failure) -> Scalefactors {
+        let layout = ISO13818_3.scalefactorLayout(g.scalefacCompress, intensityRight: intensityRight)
+        g.preflag = layout.preflag
+        let kind = g.windowSwitching && g.blockType == 2 ? (g.mixedBlock ? 2 : 1) : 0
+        let counts = ISO13818_3.scalefactorsPerPartition[layout.block][kind]
+        var sequence = [Int]()
+        for (partition, count) in counts.enumerated() {
+            for _ in 0..<count {
+                guard let v = reader.read(bits: layout.widths[partition]) else { throw .overrun }
+                sequence.append(Int(v))
+            }
+        }
+        var sf = Scalefactors()
+        var next = sequence.makeIterator()
+        switch kind {
+        case 0:
+            for b in 0..<21 { sf.long[b] = next.next() ?? 0 }
+        case 1:
+            for b in 0..<12 { for w in 0..<3 { sf.short[b * 3 + w] = next.next() ?? 0 } }
+        default:
+            for b in 0..<6 { sf.long[b] = next.next() ?? 0 }
+            for b in 3..<12 { for w in 0..<3 { sf.short[b * 3 + w] = next.next() ?? 0 } }
+        }
+        return sf
+    }
+
+    /// The first line coded as short blocks: 0, after the long part of a
+    /// mixed block (three short bands' worth of lines), or 576.
+    static func shortFrom(_ g: GranuleSideInfo, shortEdges: [Int]) -> Int {
+        guard g.windowSwitching && g.blockType == 2 else { return 576 }
+        return g.mixedBlock ? 3 * shortEdges[3] : 0
+    }
+
     /// Huffman data (part 3) up to `end` bits, into 576 signed values.
     /// Returns the count of lines that may be non-zero.
     static func readHuffman(_ reader: inout BitReader, _ g: GranuleSideInfo, end: Int, longEdges: [Int],
-                            decoders: HuffmanDecoders, into values: inout [Int32]) throws(Failure) -> Int {
+                            shortEdges: [Int], decoders: HuffmanDecoders, into values: inout [Int32]) throws(Failure) -> Int {
         for i in 0..<576 { values[i] = 0 }
         let bigEnd = min(576, g.bigValues * 2)
         let region1: Int, region2: Int
         if g.windowSwitching {
-            region1 = 36
+            region1 = g.blockType == 2 && !g.mixedBlock ? 3 * shortEdges[3] : longEdges[8]
             region2 = 576
         } else {
             region1 = longEdges[min(g.region0Count + 1, 22)]
@@ -102,8 +139,7 @@ enum GranuleDecoder {
             let magnitude = PowerLawQuantizer.fourThirds[min(Int(abs(v)), ISO11172_3.maxQuantized)]
             lines[i] = (v < 0 ? -1 : 1) * magnitude * Float(Double.exp2(exponent))
         }
-        let shortFrom: Int  // first line coded as short blocks
-        if g.windowSwitching && g.blockType == 2 { shortFrom = g.mixedBlock ? 36 : 0 } else { shortFrom = 576 }
+        let shortFrom = shortFrom(g, shortEdges: shortEdges)
         // Long part.
         for b in 0..<22 where longEdges[b] < shortFrom {
             let pre = g.preflag && b < 21 ? ISO11172_3.pretab[b] : 0
@@ -128,7 +164,7 @@ enum GranuleDecoder {
     static func reorder(_ lines: inout [Float], _ g: GranuleSideInfo, shortEdges: [Int], scratch: inout [Float]) {
         guard g.windowSwitching && g.blockType == 2 else { return }
         let firstBand = g.mixedBlock ? 3 : 0
-        var source = g.mixedBlock ? 36 : 0
+        var source = shortFrom(g, shortEdges: shortEdges)
         for i in 0..<576 { scratch[i] = lines[i] }
         for b in firstBand..<13 {
             let start = shortEdges[b], width = shortEdges[b + 1] - start

@@ -45,10 +45,15 @@ struct HybridSynthesis {
     private static let synthesisWindow: [Float] = ISO11172_3.analysisWindow.map { Float(32 * $0) }
 
     /// Turns 576 lines (short blocks reordered) into 576 PCM samples.
-    mutating func synthesize(_ lines: inout [Float], _ g: GranuleSideInfo, into pcm: inout [Float], at offset: Int) {
+    ///
+    /// - Parameter shortFrom: the first line coded as short blocks (576 for none).
+    mutating func synthesize(_ lines: inout [Float], _ g: GranuleSideInfo, shortFrom: Int,
+                             into pcm: inout [Float], at offset: Int) {
         let short = g.windowSwitching && g.blockType == 2
+        // Subbands coded as long blocks: all, none, or the long part of a mixed block.
+        let longSubbands = short ? shortFrom / 18 : 32
         // Alias reduction between long-block subbands only.
-        let boundaries = short ? (g.mixedBlock ? 1 : 0) : 31
+        let boundaries = max(0, longSubbands - 1)
         for sb in stride(from: 1, through: boundaries, by: 1) {
             for i in 0..<8 {
                 let (cs, ca) = Self.butterflies[i]
@@ -58,7 +63,7 @@ struct HybridSynthesis {
             }
         }
         for sb in 0..<32 {
-            let longHere = !short || (g.mixedBlock && sb < 2)
+            let longHere = sb < longSubbands
             for i in 0..<36 { block[i] = 0 }
             if longHere {
                 let window = Self.windows[short ? 0 : g.blockType]

@@ -21,8 +21,9 @@ public struct DecodedStream: Sendable {
     public var gapless: (delay: Int, padding: Int)?
 }
 
-/// The MPEG-1 Layer III decoder: sync and resync, tags, the bit reservoir,
-/// long/short/mixed blocks, mid/side and intensity stereo.
+/// The Layer III decoder for MPEG-1, MPEG-2 and MPEG-2.5: sync and resync,
+/// tags, the bit reservoir, long/short/mixed blocks, mid/side stereo, and
+/// intensity stereo (MPEG-1 only, so far).
 public enum Layer3Decoder {
     /// Samples of delay of the decoder's own filterbank (the 528 + 1 that
     /// LAME's tag convention adds to the encoder delay).
@@ -48,9 +49,6 @@ public enum Layer3Decoder {
             else { position += 1; continue }
             let end = min(bytes.count, position + header.frameBytes)
             if first == nil {
-                guard header.version == .mpeg1 else {
-                    throw .unsupported("MPEG-\(header.version == .mpeg2 ? "2" : "2.5") (low sampling frequency) Layer III")
-                }
                 first = header
                 channels = Array(repeating: [], count: header.channelCount)
                 synthesis = Array(repeating: HybridSynthesis(), count: header.channelCount)
@@ -62,14 +60,19 @@ public enum Layer3Decoder {
                 }
             }
             guard header.channelCount == channels.count else { position += 1; continue }
+            let lsf = header.version != .mpeg1
+            if lsf && header.intensityStereo {
+                throw .unsupported("intensity stereo at low sampling frequencies (MPEG-2/2.5)")
+            }
             let sideStart = position + 4 + (header.hasCRC ? 2 : 0)
             let mainStart = sideStart + header.sideInfoBytes
             guard mainStart <= end else { break }
             var sideReader = BitReader(Array(bytes[sideStart..<mainStart]))
             let rateIndex = header.rateTableIndex
-            let longEdges = ISO11172_3.longBandEdges[rateIndex], shortEdges = ISO11172_3.shortBandEdges[rateIndex]
+            let longEdges = rateIndex < 3 ? ISO11172_3.longBandEdges[rateIndex] : ISO13818_3.longBandEdges[rateIndex - 3]
+            let shortEdges = rateIndex < 3 ? ISO11172_3.shortBandEdges[rateIndex] : ISO13818_3.shortBandEdges[rateIndex - 3]
             let base = channels[0].count
-            for c in channels.indices { channels[c].append(contentsOf: [Float](repeating: 0, count: 1152)) }
+            for c in channels.indices { channels[c].append(contentsOf: [Float](repeating: 0, count: header.samples)) }
             frames += 1
 
             let slot = Array(bytes[mainStart..<end])
@@ -77,7 +80,7 @@ public enum Layer3Decoder {
                 reservoir.append(contentsOf: slot)
                 if reservoir.count > 4096 { reservoir.removeFirst(reservoir.count - 4096) }
             }
-            guard let side = try? FrameSideInfo.read(&sideReader, channels: header.channelCount),
+            guard let side = try? FrameSideInfo.read(&sideReader, channels: header.channelCount, lsf: lsf),
                   side.mainDataBegin <= reservoir.count else {
                 damaged += 1
                 position = end
@@ -86,18 +89,20 @@ public enum Layer3Decoder {
             var reader = BitReader(Array(reservoir.suffix(side.mainDataBegin)) + slot)
             var lines = Array(repeating: [Float](repeating: 0, count: 576), count: header.channelCount)
             var ok = true
-            for gr in 0..<2 where ok {
+            for gr in 0..<header.granules where ok {
                 var rightScalefactors = GranuleDecoder.Scalefactors()
                 for c in 0..<header.channelCount {
-                    let g = side.granules[gr][c]
+                    var g = side.granules[gr][c]
                     let start = reader.position
                     do {
-                        let sf = try GranuleDecoder.readScalefactors(&reader, g, scfsi: side.scfsi[c], granule: gr,
-                                                                     previous: previousScalefactors[c])
+                        let sf = lsf
+                            ? try GranuleDecoder.readLSFScalefactors(&reader, &g, intensityRight: false)
+                            : try GranuleDecoder.readScalefactors(&reader, g, scfsi: side.scfsi[c], granule: gr,
+                                                                  previous: previousScalefactors[c])
                         previousScalefactors[c] = sf
                         if c == 1 { rightScalefactors = sf }
                         _ = try GranuleDecoder.readHuffman(&reader, g, end: start + g.part23Length, longEdges: longEdges,
-                                                           decoders: decoders, into: &values)
+                                                           shortEdges: shortEdges, decoders: decoders, into: &values)
                     } catch { ok = false; break }
                     guard start + g.part23Length <= reader.remaining + reader.position else { ok = false; break }
                     reader.seek(to: start + g.part23Length)
@@ -114,12 +119,13 @@ public enum Layer3Decoder {
                 for c in 0..<header.channelCount {
                     let g = side.granules[gr][c]
                     GranuleDecoder.reorder(&lines[c], g, shortEdges: shortEdges, scratch: &scratch)
-                    synthesis[c].synthesize(&lines[c], g, into: &channels[c], at: base + 576 * gr)
+                    synthesis[c].synthesize(&lines[c], g, shortFrom: GranuleDecoder.shortFrom(g, shortEdges: shortEdges),
+                                            into: &channels[c], at: base + 576 * gr)
                 }
             }
             if !ok {
                 damaged += 1
-                for c in channels.indices { for i in base..<(base + 1152) { channels[c][i] = 0 } }
+                for c in channels.indices { for i in base..<(base + header.samples) { channels[c][i] = 0 } }
             }
             position = end
         }

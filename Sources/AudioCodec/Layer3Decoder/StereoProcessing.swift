@@ -13,7 +13,7 @@ enum StereoProcessing {
 
     /// The granule's segments in bitstream order.
     static func segments(_ g: GranuleSideInfo, longEdges: [Int], shortEdges: [Int]) -> [Segment] {
-        let shortFrom = g.windowSwitching && g.blockType == 2 ? (g.mixedBlock ? 36 : 0) : 576
+        let shortFrom = GranuleDecoder.shortFrom(g, shortEdges: shortEdges)
         var result = [Segment]()
         for b in 0..<22 where longEdges[b] < shortFrom {
             result.append(Segment(lines: longEdges[b]..<min(longEdges[b + 1], shortFrom), short: false, band: b, window: 0))

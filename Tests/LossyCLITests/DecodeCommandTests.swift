@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+
+struct DecodeCommandTests {
+    @Test func encodeThenDecodeTheBundledSample() throws {
+        let folder = try Lossy.temporaryFolder()
+        let sample = Lossy.packageRoot.appendingPathComponent("samples/tone-and-chirp.wav").path
+        #expect(try Lossy.run(["encode", sample, "-o", "x.mp3"], in: folder).status == 0)
+        let run = try Lossy.run(["decode", "x.mp3", "-o", "x.wav"], in: folder)
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.stdout.contains("x.wav: 78 frames, 89856 samples per channel at 44100 Hz, 2 channel(s); 0 damaged frame(s)"))
+        let inspect = try Lossy.run(["inspect", folder.appendingPathComponent("x.wav").path])
+        #expect(inspect.stdout.contains("frames       89856"))
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: folder.path)) == ["x.mp3", "x.wav"])
+    }
+
+    @Test func badInputIsOneLine() throws {
+        let folder = try Lossy.temporaryFolder()
+        try Data("not an mp3 at all".utf8).write(to: folder.appendingPathComponent("junk.mp3"))
+        let cases: [([String], Int32, String)] = [
+            (["decode", "junk.mp3", "-o", "out.wav"], 1, "no MPEG audio Layer III frames found"),
+            (["decode", "missing.mp3", "-o", "out.wav"], 64, "cannot read missing.mp3: "),
+            (["decode", "junk.mp3", "-o", "junk.mp3"], 64, "the output junk.mp3 is the input; choose another path"),
+        ]
+        for (arguments, status, message) in cases {
+            let run = try Lossy.run(arguments, in: folder)
+            #expect(run.status == status, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.hasPrefix("lossy: " + message), "\(arguments): \(run.stderr)")
+            #expect(run.stderr.filter { $0 == "\n" }.count == 1)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["junk.mp3"])
+    }
+}

@@ -6,7 +6,7 @@ import RateDistortion
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time lossy against its peers in the same run; report medians and ratios.",
-        subcommands: [BenchEncode.self]
+        subcommands: [BenchEncode.self, BenchDecode.self]
     )
 }
 
@@ -54,17 +54,12 @@ struct BenchEncode: ParsableCommand {
             let audio = try AudioFileReader.read(path: wave)
             let encoded = try Layer3Encoder.encode(audio, settings: EncoderSettings(bitrate: bitrate))
             try Data(encoded.bytes).write(to: folder.appendingPathComponent("lossy.mp3"))
-            ours.append(seconds(clock.now - start))
+            ours.append(elapsed(clock.now - start))
             sizes.ours = encoded.bytes.count
 
             let peer = clock.now
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: lame)
-            process.arguments = ["--quiet", "-b", String(bitrate), wave, folder.appendingPathComponent("lame.mp3").path]
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw ValidationError("lame failed with status \(process.terminationStatus)") }
-            theirs.append(seconds(clock.now - peer))
+            try runTool(lame, ["--quiet", "-b", String(bitrate), wave, folder.appendingPathComponent("lame.mp3").path])
+            theirs.append(elapsed(clock.now - peer))
             sizes.theirs = (try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("lame.mp3").path)[.size] as? Int) ?? 0
         }
         var table = ReportTable(columns: [
@@ -82,10 +77,6 @@ struct BenchEncode: ParsableCommand {
         print("Encoding \(formatFixed(self.seconds, decimals: 0)) s of stereo 44.1 kHz at \(bitrate) kbit/s, \(runs) runs each\n")
         print(table.text())
         print("lossy takes \(formatFixed(ratio, decimals: 2))× lame's time (median over median)")
-    }
-
-    private func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     }
 }
 
@@ -121,4 +112,94 @@ func benchmarkSignal(seconds: Double, sampleRate: Int = 44100) -> PCMAudio {
 func executablePath(_ tool: String) -> String? {
     let folders = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
     return folders.map { "\($0)/\(tool)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+}
+
+struct BenchDecode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decode",
+        abstract: "Decode one lame-encoded file with lossy, mpg123 and ffmpeg, alternating runs.",
+        discussion: """
+            The file is lame -b K of the generated signal. Each decoder reads the MP3 and writes \
+            float PCM (lossy and mpg123 to a WAV file, ffmpeg to raw floats). Needs lame, mpg123 and ffmpeg.
+            """
+    )
+
+    @Option(help: "Length of the generated signal in seconds.")
+    var seconds = 180.0
+
+    @Option(help: "Timed runs per decoder (the median is reported).")
+    var runs = 3
+
+    @Option(help: "Bitrate of the lame file in kbit/s.")
+    var bitrate = 128
+
+    func validate() throws {
+        guard seconds.isFinite, (1...3600).contains(seconds) else {
+            throw ValidationError("--seconds must be 1–3600, got \(formatNumber(seconds))")
+        }
+        guard (1...50).contains(runs) else { throw ValidationError("--runs must be 1–50, got \(runs)") }
+    }
+
+    func run() throws {
+        let tools = ["lame", "mpg123", "ffmpeg"].map { ($0, executablePath($0)) }
+        if let missing = tools.first(where: { $0.1 == nil }) {
+            throw ValidationError("\(missing.0) is not installed: the peers must run in the same benchmark")
+        }
+        let path = Dictionary(uniqueKeysWithValues: tools.map { ($0.0, $0.1!) })
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lossy-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let wave = folder.appendingPathComponent("input.wav").path
+        let mp3 = folder.appendingPathComponent("input.mp3").path
+        try AudioFileWriter.write(benchmarkSignal(seconds: seconds), to: wave)
+        try runTool(path["lame"]!, ["--quiet", "-b", String(bitrate), wave, mp3])
+
+        let peers: [(String, String, [String])] = [
+            ("mpg123", path["mpg123"]!, ["-q", "-e", "f32", "-w", folder.appendingPathComponent("mpg123.wav").path, mp3]),
+            ("ffmpeg", path["ffmpeg"]!, ["-nostdin", "-v", "error", "-y", "-i", mp3, "-f", "f32le", folder.appendingPathComponent("ffmpeg.raw").path]),
+        ]
+        var times = [String: [Double]]()
+        let clock = ContinuousClock()
+        for _ in 0..<runs {
+            let start = clock.now
+            let decoded = try Layer3Decoder.decode([UInt8](try Data(contentsOf: URL(fileURLWithPath: mp3))))
+            try AudioFileWriter.write(decoded.audio, to: folder.appendingPathComponent("lossy.wav").path, format: .float32)
+            times["lossy", default: []].append(elapsed(clock.now - start))
+            for (name, tool, arguments) in peers {
+                let peerStart = clock.now
+                try runTool(tool, arguments)
+                times[name, default: []].append(elapsed(clock.now - peerStart))
+            }
+        }
+        var table = ReportTable(columns: [
+            .init("decoder", key: "decoder"),
+            .init("median", unit: "s", key: "median_seconds", decimals: 3),
+            .init("fastest", unit: "s", key: "min_seconds", decimals: 3),
+            .init("speed", unit: "× realtime", key: "realtime_factor", decimals: 1),
+            .init("lossy's time", unit: "×", key: "ratio", decimals: 2),
+        ])
+        let median = { (name: String) in times[name]!.sorted()[times[name]!.count / 2] }
+        for name in ["lossy", "mpg123", "ffmpeg"] {
+            table.append([.text(name), .number(median(name)), .number(times[name]!.min()!),
+                          .number(seconds / median(name)), .number(median("lossy") / median(name))])
+        }
+        print("Decoding \(formatFixed(seconds, decimals: 0)) s of stereo 44.1 kHz, lame -b \(bitrate), \(runs) runs each\n")
+        print(table.text(), terminator: "")
+    }
+}
+
+private func runTool(_ tool: String, _ arguments: [String]) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: tool)
+    process.arguments = arguments
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw ValidationError("\(URL(fileURLWithPath: tool).lastPathComponent) failed with status \(process.terminationStatus)")
+    }
+}
+
+private func elapsed(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
 }

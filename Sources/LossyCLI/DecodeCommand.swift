@@ -5,7 +5,7 @@ import RateDistortion
 
 struct Decode: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Decode an MPEG-1, 2 or 2.5 Layer III file to WAV (16-bit, or 32-bit float with --float).",
+        abstract: "Decode an MPEG-1, 2 or 2.5 Layer III file to WAV, FLAC or AIFF (by the output's extension).",
         discussion: """
             Skips ID3v2 tags and junk, resynchronises after damage, decodes what can be decoded and \
             fills damaged frames with silence, counting them. A LAME/Info tag's encoder delay and \
@@ -16,13 +16,24 @@ struct Decode: ParsableCommand {
     @Argument(help: "The MP3 to decode.")
     var input: String
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the WAV.", valueName: "out.wav"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the audio: .wav, .flac or .aiff.", valueName: "out.wav"))
     var output: String
 
-    @Flag(help: "Write 32-bit float samples instead of 16-bit integers.")
+    @Flag(help: "Write 32-bit float samples instead of 16-bit integers (WAV and AIFF).")
     var float = false
 
-    func validate() throws { try requireDistinctPaths(input: input, output: output) }
+    private var container: AudioFileWriter.Container {
+        switch URL(fileURLWithPath: output).pathExtension.lowercased() {
+        case "flac": return .flac
+        case "aiff", "aif": return .aiff
+        default: return .wav
+        }
+    }
+
+    func validate() throws {
+        try requireDistinctPaths(input: input, output: output)
+        if float && container == .flac { throw ValidationError("FLAC holds integer samples only; drop --float or write .wav") }
+    }
 
     func run() throws {
         let bytes: [UInt8]
@@ -31,7 +42,7 @@ struct Decode: ParsableCommand {
         }
         let decoded = try Layer3Decoder.decode(bytes)
         try AtomicFile.replace(output) { temporary in
-            try AudioFileWriter.write(decoded.audio, to: temporary, format: float ? .float32 : .pcm16)
+            try AudioFileWriter.write(decoded.audio, to: temporary, container: container, format: float ? .float32 : .pcm16)
         }
         let gapless = decoded.gapless.map { "; trimmed encoder delay \($0.delay) and padding \($0.padding)" } ?? ""
         print("""

@@ -11,7 +11,10 @@ struct DecodeCommandTests {
         #expect(run.stdout.contains("x.wav: 78 frames, 89856 samples per channel at 44100 Hz, 2 channel(s); 0 damaged frame(s)"))
         let inspect = try Lossy.run(["inspect", folder.appendingPathComponent("x.wav").path])
         #expect(inspect.stdout.contains("frames       89856"))
-        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: folder.path)) == ["x.mp3", "x.wav"])
+        let flac = try Lossy.run(["decode", "x.mp3", "-o", "x.flac"], in: folder)
+        #expect(flac.status == 0, "stderr: \(flac.stderr)")
+        #expect(try Lossy.run(["inspect", folder.appendingPathComponent("x.flac").path]).stdout.contains("FLAC"))
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: folder.path)) == ["x.mp3", "x.wav", "x.flac"])
     }
 
     @Test func badInputIsOneLine() throws {
@@ -21,6 +24,7 @@ struct DecodeCommandTests {
             (["decode", "junk.mp3", "-o", "out.wav"], 1, "no MPEG audio Layer III frames found"),
             (["decode", "missing.mp3", "-o", "out.wav"], 64, "cannot read missing.mp3: "),
             (["decode", "junk.mp3", "-o", "junk.mp3"], 64, "the output junk.mp3 is the input; choose another path"),
+            (["decode", "junk.mp3", "-o", "out.flac", "--float"], 64, "FLAC holds integer samples only; drop --float or write .wav"),
         ]
         for (arguments, status, message) in cases {
             let run = try Lossy.run(arguments, in: folder)

@@ -112,3 +112,27 @@ struct DamagedStreamTests {
         #expect(throws: DecoderError.noFrames) { try Layer3Decoder.decode(bytes) }
     }
 }
+
+/// lame writes no intensity stereo, so these streams are ours with the
+/// header's mode changed to joint stereo: the right channel's zero bands
+/// above its last non-zero band become intensity-coded (is_pos = its
+/// scalefactors), and with mid/side on, the bands below are mid and side.
+/// mpg123 reads the same bits; the two must agree to full accuracy.
+@Suite(.enabled(if: Referee.shouldRun("mpg123")))
+struct JointStereoDecodingTests {
+    @Test(arguments: [1, 2, 3])
+    func jointStereoModesMatchMpg123(modeExtension: UInt8) throws {
+        var left = TestSignal.sine.audio(rate: 44100, channels: 2, seconds: 0.5)
+        // Give the left channel content everywhere, so intensity bands carry something.
+        left.channels[0] = zip(left.channels[0], TestSignal.pinkNoise.samples(count: left.frameCount, rate: 44100, channel: 0)).map { $0 + $1 }
+        var bytes = try Layer3Encoder.encode(left, settings: EncoderSettings(bitrate: 160)).bytes
+        var position = 0
+        while position + 4 <= bytes.count {
+            // Mode '01' (joint stereo) and the mode extension; the rest of the byte stays.
+            bytes[position + 3] = (bytes[position + 3] & 0x0F) | 0x40 | (modeExtension << 4)
+            position += 144_000 * 160 / 44100 + Int((bytes[position + 2] >> 1) & 1)
+        }
+        let path = try writeTemporary(bytes, name: "joint-\(modeExtension).mp3")
+        _ = try DecoderAccuracyTests.compare(path, label: "joint stereo, mode extension \(modeExtension)")
+    }
+}

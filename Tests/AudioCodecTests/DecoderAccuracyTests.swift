@@ -136,3 +136,36 @@ struct JointStereoDecodingTests {
         _ = try DecoderAccuracyTests.compare(path, label: "joint stereo, mode extension \(modeExtension)")
     }
 }
+
+/// Mid/side at MPEG-2/2.5 rates: lame's plain-stereo files with the header
+/// turned to joint stereo with mid/side on, which changes no bit of the
+/// granule data; mpg123 reads the same bits.
+@Suite(.enabled(if: Referee.shouldRun("lame", "mpg123")))
+struct LowRateMidSideDecodingTests {
+    @Test(arguments: [22050, 24000, 16000, 11025, 12000, 8000])
+    func midSideMatchesMpg123(rate: Int) throws {
+        let path = try DecoderAccuracyTests.lameFile(.sweep, rate: rate, channels: 2, options: ["-b", "64", "-m", "s"])
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        var position = 0
+        let slots = 72_000 * 64 / rate
+        while position + 4 <= bytes.count, bytes[position] == 0xFF {
+            bytes[position + 3] = (bytes[position + 3] & 0x0F) | 0x40 | 0x20
+            position += slots + Int((bytes[position + 2] >> 1) & 1)
+        }
+        let joint = try writeTemporary(bytes, name: "lsf-ms.mp3")
+        _ = try DecoderAccuracyTests.compare(joint, label: "MPEG-2 mid/side at \(rate) Hz")
+    }
+
+    @Test func lowRateIntensityStereoIsRefusedClearly() throws {
+        let path = try DecoderAccuracyTests.lameFile(.sweep, rate: 22050, channels: 2, options: ["-b", "64", "-m", "s"])
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        var position = 0
+        while position + 4 <= bytes.count, bytes[position] == 0xFF {
+            bytes[position + 3] = (bytes[position + 3] & 0x0F) | 0x40 | 0x10
+            position += 72_000 * 64 / 22050 + Int((bytes[position + 2] >> 1) & 1)
+        }
+        #expect(throws: DecoderError.unsupported("intensity stereo at low sampling frequencies (MPEG-2/2.5)")) {
+            try Layer3Decoder.decode(bytes)
+        }
+    }
+}

@@ -10,10 +10,6 @@ struct CodedGranule {
     var coding: HuffmanCoding
     /// Bits of the scalefactors as sent (scfsi may drop some in granule 1).
     var part2Bits: Int
-    /// Squared error per scalefactor band (22), in MDCT units.
-    var bandNoise: [Double]
-    /// Bands given no bits, by the allocator or by the lowpass.
-    var discardedBands: [Bool]
 }
 
 /// Codes one granule with the rate-distortion core: each scalefactor band
@@ -97,7 +93,7 @@ enum GranuleCoder {
         }
         let discarded = chosen.map { $0 == nil }
         guard !chosen.allSatisfy({ $0 == nil }) else {
-            return silent(edges: edges, energy: menus.map { $0[0].distortion })
+            return silent()
         }
         let scalefactors = amplification(chosen, gain: coarsest, unit: scale ? 4 : 2)
         let compress = scalefacCompress(for: scalefactors)
@@ -106,22 +102,15 @@ enum GranuleCoder {
 
         // Rate loop: the smallest global gain whose exact bits fit.
         let unit = scale ? 4 : 2
-        func attempt(_ gain: Int) -> (values: [Int32], coding: HuffmanCoding, noise: [Double])? {
+        func attempt(_ gain: Int) -> (values: [Int32], coding: HuffmanCoding)? {
             var values = [Int32](repeating: 0, count: 576)
-            var noise = [Double](repeating: 0, count: bandCount)
             let ok: Bool = companded.withUnsafeBufferPointer { c in
                 magnitudes.withUnsafeBufferPointer { m in
                     values.withUnsafeMutableBufferPointer { out in
-                        for b in 0..<bandCount {
-                            let range = edges[b]..<edges[b + 1]
-                            if discarded[b] {
-                                noise[b] = range.reduce(0.0) { $0 + Double(m[$1]) * Double(m[$1]) }
-                                continue
-                            }
+                        for b in 0..<bandCount where !discarded[b] {
                             let q = gain - unit * (b < 21 ? scalefactors[b] : 0)
-                            guard q >= 0, let result = PowerLawQuantizer.quantize(c, m, range, step: q, into: out)
+                            guard q >= 0, PowerLawQuantizer.quantize(c, m, edges[b]..<edges[b + 1], step: q, into: out) != nil
                             else { return false }
-                            noise[b] = result.squaredError
                         }
                         return true
                     }
@@ -131,13 +120,13 @@ enum GranuleCoder {
             let coding = values.withUnsafeBufferPointer { HuffmanCoder.plan($0, bandEdges: edges) }
             guard coding.bits + part2 <= maxBits else { return nil }
             for i in 0..<576 where lines[i] < 0 { values[i] = -values[i] }
-            return (values, coding, noise)
+            return (values, coding)
         }
         var low = 0, high = 255
         var best = attempt(high)
         if best == nil {
             // Even the coarsest gain overflows the budget: keep only the zeroing.
-            return silent(edges: edges, energy: menus.map { $0[0].distortion })
+            return silent()
         }
         while low < high {
             let mid = (low + high) / 2
@@ -155,7 +144,7 @@ enum GranuleCoder {
         info.count1TableB = result.coding.count1TableB
         info.part23Length = part2 + result.coding.bits
         return CodedGranule(values: result.values, scalefactors: scalefactors, info: info, coding: result.coding,
-                            part2Bits: part2, bandNoise: result.noise, discardedBands: discarded)
+                            part2Bits: part2)
     }
 
     /// Scalefactors bringing each kept band from `gain` down to (at most) its
@@ -183,11 +172,10 @@ enum GranuleCoder {
         }!
     }
 
-    private static func silent(edges: [Int], energy: [Double]) -> CodedGranule {
+    private static func silent() -> CodedGranule {
         let coding = HuffmanCoding(bigValues: 0, count1: 0, tableSelect: [0, 0, 0], region0Count: 0,
                                    region1Count: 0, count1TableB: false, bits: 0)
         return CodedGranule(values: [Int32](repeating: 0, count: 576), scalefactors: [Int](repeating: 0, count: 21),
-                            info: GranuleInfo(), coding: coding, part2Bits: 0, bandNoise: energy,
-                            discardedBands: [Bool](repeating: true, count: edges.count - 1))
+                            info: GranuleInfo(), coding: coding, part2Bits: 0)
     }
 }

@@ -115,8 +115,7 @@ public enum Layer3Encoder {
                     let tolerance = lines.withUnsafeBufferPointer { toleranceModel.tolerance(lines: $0) }
                     let remaining = 2 * channels - (granule * channels + channel)
                     let allowance = min(ISO11172_3.maxPart23Bits, available / remaining)
-                    var result = GranuleCoder.code(lines: lines, tolerance: tolerance, edges: edges, maxBits: allowance)
-                    for b in edges.indices.dropLast() where edges[b] >= cutoffLine { result.discardedBands[b] = true }
+                    let result = GranuleCoder.code(lines: lines, tolerance: tolerance, edges: edges, maxBits: allowance)
                     available -= result.info.part23Length
                     coded.append(result)
                 }

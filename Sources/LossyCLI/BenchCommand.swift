@@ -10,6 +10,25 @@ struct Bench: ParsableCommand {
     )
 }
 
+/// What every benchmark takes: the material, the runs, the bitrate.
+struct BenchOptions: ParsableArguments {
+    @Option(help: "Length of the generated stereo 44.1 kHz signal in seconds.")
+    var seconds = 180.0
+
+    @Option(help: "Timed runs per coder (the median is reported).")
+    var runs = 3
+
+    @Option(help: "Bitrate in kbit/s of the MP3s.")
+    var bitrate = 128
+
+    func validate() throws {
+        guard seconds.isFinite, (1...3600).contains(seconds) else {
+            throw ValidationError("--seconds must be 1–3600, got \(formatNumber(seconds))")
+        }
+        guard (1...50).contains(runs) else { throw ValidationError("--runs must be 1–50, got \(runs)") }
+    }
+}
+
 struct BenchEncode: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "encode",
@@ -20,21 +39,7 @@ struct BenchEncode: ParsableCommand {
             """
     )
 
-    @Option(help: "Length of the generated signal in seconds.")
-    var seconds = 180.0
-
-    @Option(help: "Timed runs per encoder (the median is reported).")
-    var runs = 3
-
-    @Option(help: "Bitrate in kbit/s for both encoders.")
-    var bitrate = 128
-
-    func validate() throws {
-        guard seconds.isFinite, (1...3600).contains(seconds) else {
-            throw ValidationError("--seconds must be 1–3600, got \(formatNumber(seconds))")
-        }
-        guard (1...50).contains(runs) else { throw ValidationError("--runs must be 1–50, got \(runs)") }
-    }
+    @OptionGroup var options: BenchOptions
 
     func run() throws {
         guard let lame = executablePath("lame") else {
@@ -44,21 +49,21 @@ struct BenchEncode: ParsableCommand {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let wave = folder.appendingPathComponent("input.wav").path
-        try AudioFileWriter.write(benchmarkSignal(seconds: seconds), to: wave)
+        try AudioFileWriter.write(benchmarkSignal(seconds: options.seconds), to: wave)
 
         var ours = [Double](), theirs = [Double]()
         var sizes = (ours: 0, theirs: 0)
-        for _ in 0..<runs {
+        for _ in 0..<options.runs {
             let clock = ContinuousClock()
             let start = clock.now
             let audio = try AudioFileReader.read(path: wave)
-            let encoded = try Layer3Encoder.encode(audio, settings: EncoderSettings(bitrate: bitrate))
+            let encoded = try Layer3Encoder.encode(audio, settings: EncoderSettings(bitrate: options.bitrate))
             try Data(encoded.bytes).write(to: folder.appendingPathComponent("lossy.mp3"))
             ours.append(elapsed(clock.now - start))
             sizes.ours = encoded.bytes.count
 
             let peer = clock.now
-            try runTool(lame, ["--quiet", "-b", String(bitrate), wave, folder.appendingPathComponent("lame.mp3").path])
+            try runTool(lame, ["--quiet", "-b", String(options.bitrate), wave, folder.appendingPathComponent("lame.mp3").path])
             theirs.append(elapsed(clock.now - peer))
             sizes.theirs = (try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("lame.mp3").path)[.size] as? Int) ?? 0
         }
@@ -69,12 +74,12 @@ struct BenchEncode: ParsableCommand {
             .init("speed", unit: "× realtime", key: "realtime_factor", decimals: 1),
             .init("output", unit: "bytes", key: "bytes", decimals: 0),
         ])
-        for (name, times, bytes) in [("lossy", ours, sizes.ours), ("lame -b \(bitrate)", theirs, sizes.theirs)] {
+        for (name, times, bytes) in [("lossy", ours, sizes.ours), ("lame -b \(options.bitrate)", theirs, sizes.theirs)] {
             let median = times.sorted()[times.count / 2]
-            table.append([.text(name), .number(median), .number(times.min()!), .number(self.seconds / median), .integer(bytes)])
+            table.append([.text(name), .number(median), .number(times.min()!), .number(options.seconds / median), .integer(bytes)])
         }
         let ratio = ours.sorted()[ours.count / 2] / theirs.sorted()[theirs.count / 2]
-        print("Encoding \(formatFixed(self.seconds, decimals: 0)) s of stereo 44.1 kHz at \(bitrate) kbit/s, \(runs) runs each\n")
+        print("Encoding \(formatFixed(options.seconds, decimals: 0)) s of stereo 44.1 kHz at \(options.bitrate) kbit/s, \(options.runs) runs each\n")
         print(table.text())
         print("lossy takes \(formatFixed(ratio, decimals: 2))× lame's time (median over median)")
     }
@@ -124,21 +129,7 @@ struct BenchDecode: ParsableCommand {
             """
     )
 
-    @Option(help: "Length of the generated signal in seconds.")
-    var seconds = 180.0
-
-    @Option(help: "Timed runs per decoder (the median is reported).")
-    var runs = 3
-
-    @Option(help: "Bitrate of the lame file in kbit/s.")
-    var bitrate = 128
-
-    func validate() throws {
-        guard seconds.isFinite, (1...3600).contains(seconds) else {
-            throw ValidationError("--seconds must be 1–3600, got \(formatNumber(seconds))")
-        }
-        guard (1...50).contains(runs) else { throw ValidationError("--runs must be 1–50, got \(runs)") }
-    }
+    @OptionGroup var options: BenchOptions
 
     func run() throws {
         let tools = ["lame", "mpg123", "ffmpeg"].map { ($0, executablePath($0)) }
@@ -151,8 +142,8 @@ struct BenchDecode: ParsableCommand {
         defer { try? FileManager.default.removeItem(at: folder) }
         let wave = folder.appendingPathComponent("input.wav").path
         let mp3 = folder.appendingPathComponent("input.mp3").path
-        try AudioFileWriter.write(benchmarkSignal(seconds: seconds), to: wave)
-        try runTool(path["lame"]!, ["--quiet", "-b", String(bitrate), wave, mp3])
+        try AudioFileWriter.write(benchmarkSignal(seconds: options.seconds), to: wave)
+        try runTool(path["lame"]!, ["--quiet", "-b", String(options.bitrate), wave, mp3])
 
         let peers: [(String, String, [String])] = [
             ("mpg123", path["mpg123"]!, ["-q", "-e", "f32", "-w", folder.appendingPathComponent("mpg123.wav").path, mp3]),
@@ -160,7 +151,7 @@ struct BenchDecode: ParsableCommand {
         ]
         var times = [String: [Double]]()
         let clock = ContinuousClock()
-        for _ in 0..<runs {
+        for _ in 0..<options.runs {
             let start = clock.now
             let decoded = try Layer3Decoder.decode([UInt8](try Data(contentsOf: URL(fileURLWithPath: mp3))))
             try AudioFileWriter.write(decoded.audio, to: folder.appendingPathComponent("lossy.wav").path, format: .float32)
@@ -181,9 +172,9 @@ struct BenchDecode: ParsableCommand {
         let median = { (name: String) in times[name]!.sorted()[times[name]!.count / 2] }
         for name in ["lossy", "mpg123", "ffmpeg"] {
             table.append([.text(name), .number(median(name)), .number(times[name]!.min()!),
-                          .number(seconds / median(name)), .number(median("lossy") / median(name))])
+                          .number(options.seconds / median(name)), .number(median("lossy") / median(name))])
         }
-        print("Decoding \(formatFixed(seconds, decimals: 0)) s of stereo 44.1 kHz, lame -b \(bitrate), \(runs) runs each\n")
+        print("Decoding \(formatFixed(options.seconds, decimals: 0)) s of stereo 44.1 kHz, lame -b \(options.bitrate), \(options.runs) runs each\n")
         print(table.text(), terminator: "")
     }
 }

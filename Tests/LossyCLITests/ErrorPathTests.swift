@@ -38,6 +38,8 @@ struct ErrorPathTests {
              message: "cannot write /tmp: it is a folder"),
         Case(arguments: ["inspect", "/nonexistent/song.wav"], status: 1, message: "cannot read audio from /nonexistent/song.wav: "),
         Case(arguments: ["inspect"], status: usage, message: "Missing expected argument '<file>'"),
+        Case(arguments: ["bench", "encode", "--runs", "0"], status: usage, message: "--runs must be 1–50, got 0"),
+        Case(arguments: ["bench", "decode", "--seconds", "0"], status: usage, message: "--seconds must be 1–3600, got 0"),
     ]
 
     @Test(arguments: cases)

@@ -107,6 +107,41 @@ struct DamagedStreamTests {
         #expect(result.audio.channels.allSatisfy { $0.allSatisfy(\.isFinite) })
     }
 
+    /// Start offsets of the frames of a stream without tags.
+    private func frameStarts(_ bytes: [UInt8]) -> [Int] {
+        var starts = [Int]()
+        var position = 0
+        while position + 4 <= bytes.count {
+            starts.append(position)
+            position += 144_000 * 128 / 44100 + Int((bytes[position + 2] >> 1) & 1)
+        }
+        return starts
+    }
+
+    @Test func aMainDataBeginPastTheReservoirLosesOneFrame() throws {
+        var damaged = Self.stream
+        // The first frame cannot reach back 511 bytes: nothing precedes it.
+        damaged[4] = 0xFF
+        damaged[5] |= 0x80
+        let result = try Layer3Decoder.decode(damaged)
+        #expect(result.damagedFrames == 1)
+        #expect(result.frameCount == frameStarts(Self.stream).count)
+        #expect(result.audio.channels.allSatisfy { $0[0..<1152].allSatisfy { $0 == 0 } }, "the lost frame is silence")
+    }
+
+    @Test func aGranuleLongerThanItsDataLosesItsFrame() throws {
+        var damaged = Self.stream
+        let frame = frameStarts(Self.stream)[5]
+        // part2_3_length of granule 0, channel 0 (side info bits 20…31) set to 4095.
+        damaged[frame + 4 + 2] |= 0x0F
+        damaged[frame + 4 + 3] = 0xFF
+        let clean = try Layer3Decoder.decode(Self.stream)
+        let result = try Layer3Decoder.decode(damaged)
+        #expect(result.damagedFrames == 1)
+        // Frames before the damage decode exactly as before.
+        #expect(Array(result.audio.channels[0][0..<(5 * 1152)]) == Array(clean.audio.channels[0][0..<(5 * 1152)]))
+    }
+
     @Test(arguments: [[UInt8](), [0x00, 0x01, 0x02], [UInt8](repeating: 0xFF, count: 5000)])
     func noFramesIsAClearError(bytes: [UInt8]) {
         #expect(throws: DecoderError.noFrames) { try Layer3Decoder.decode(bytes) }

@@ -52,6 +52,27 @@ struct BitstreamTests {
         #expect(writer.count == (channels == 1 ? 136 : 256))
     }
 
+    /// What the encoder writes, the decoder reads back, window switching included.
+    @Test(arguments: [1, 2])
+    func sideInfoRoundTrips(channels: Int) throws {
+        var side = SideInfo(channels: channels)
+        side.mainDataBegin = 300
+        side.scfsi[channels - 1] = [true, false, true, true]
+        var normal = GranuleSideInfo(part23Length: 1234, bigValues: 200, globalGain: 170, scalefacCompress: 11,
+                                     tableSelect: [24, 13, 7], region0Count: 9, region1Count: 5)
+        normal.preflag = true
+        normal.count1TableB = true
+        // The decoder fills in the implicit fields of a switched window: regions and table 3.
+        let short = GranuleSideInfo(part23Length: 777, bigValues: 100, globalGain: 150, scalefacCompress: 3,
+                                    windowSwitching: true, blockType: 2, mixedBlock: false, tableSelect: [5, 12, 0],
+                                    subblockGain: [1, 0, 7], region0Count: 8, region1Count: 36, scalefacScale: true)
+        side.granules = [Array(repeating: normal, count: channels), Array(repeating: short, count: channels)]
+        var writer = BitWriter()
+        side.write(to: &writer)
+        var reader = BitReader(writer.bytes)
+        #expect(try SideInfo.read(&reader, channels: channels) == side)
+    }
+
     /// Table 3-B.8: band widths of the long blocks, as printed, per sampling frequency.
     @Test(arguments: [
         (0, [4, 4, 4, 4, 4, 4, 6, 6, 8, 8, 10, 12, 16, 20, 24, 28, 34, 42, 50, 54, 76, 158]),

@@ -6,7 +6,7 @@ struct CodedGranule {
     var values: [Int32]
     /// Scalefactors of long bands 0…20.
     var scalefactors: [Int]
-    var info: GranuleInfo
+    var info: GranuleSideInfo
     var coding: HuffmanCoding
     /// Bits of the scalefactors as sent (scfsi may drop some in granule 1).
     var part2Bits: Int
@@ -133,7 +133,7 @@ enum GranuleCoder {
             if let fit = attempt(mid) { best = fit; high = mid } else { low = mid + 1 }
         }
         let result = best!
-        var info = GranuleInfo()
+        var info = GranuleSideInfo()
         info.globalGain = high
         info.scalefacCompress = compress
         info.scalefacScale = scale
@@ -176,6 +176,6 @@ enum GranuleCoder {
         let coding = HuffmanCoding(bigValues: 0, count1: 0, tableSelect: [0, 0, 0], region0Count: 0,
                                    region1Count: 0, count1TableB: false, bits: 0)
         return CodedGranule(values: [Int32](repeating: 0, count: 576), scalefactors: [Int](repeating: 0, count: 21),
-                            info: GranuleInfo(), coding: coding, part2Bits: 0)
+                            info: GranuleSideInfo(), coding: coding, part2Bits: 0)
     }
 }

@@ -1,14 +1,21 @@
 /// How one granule of one channel is coded: the per-granule fields of the
-/// side information (clause 2.4.1.7), long blocks.
-struct GranuleInfo: Hashable {
+/// side information (clause 2.4.1.7), window switching included.
+struct GranuleSideInfo: Hashable {
     /// Bits of scalefactors (part 2) plus Huffman data (part 3).
     var part23Length = 0
     /// Pairs coded with the big-value tables.
     var bigValues = 0
     var globalGain = 210
+    /// 4 bits in MPEG-1, 9 in MPEG-2/2.5.
     var scalefacCompress = 0
-    /// Huffman table per region 0, 1, 2.
+    var windowSwitching = false
+    /// 0 normal, 1 start, 2 short, 3 stop (with window switching).
+    var blockType = 0
+    var mixedBlock = false
+    /// Huffman table per region 0, 1, 2 (two regions with window switching).
     var tableSelect = [0, 0, 0]
+    /// Gain offsets of the three short windows, in units of 2 (×4 of global gain).
+    var subblockGain = [0, 0, 0]
     /// Scalefactor bands in region 0, minus one.
     var region0Count = 0
     /// Scalefactor bands in region 1, minus one.
@@ -20,19 +27,21 @@ struct GranuleInfo: Hashable {
     var count1TableB = false
 }
 
-/// The side information of one frame (clause 2.4.1.7).
+/// The side information of one frame (clause 2.4.1.7). The encoder writes it
+/// (MPEG-1); the decoder reads it (`read`, MPEG-1 and MPEG-2/2.5).
 struct SideInfo: Hashable {
     var mainDataBegin = 0
     /// scfsi[channel][group]: granule 1 reuses granule 0's scalefactors for that group.
     var scfsi: [[Bool]]
     /// granules[granule][channel].
-    var granules: [[GranuleInfo]]
+    var granules: [[GranuleSideInfo]]
 
-    init(channels: Int) {
+    init(channels: Int, granules: Int = 2) {
         scfsi = Array(repeating: [false, false, false, false], count: channels)
-        granules = Array(repeating: Array(repeating: GranuleInfo(), count: channels), count: 2)
+        self.granules = Array(repeating: Array(repeating: GranuleSideInfo(), count: channels), count: granules)
     }
 
+    /// Writes MPEG-1 side information.
     func write(to writer: inout BitWriter) {
         let channels = scfsi.count
         writer.write(mainDataBegin, bits: 9)
@@ -46,10 +55,17 @@ struct SideInfo: Hashable {
                 writer.write(info.bigValues, bits: 9)
                 writer.write(info.globalGain, bits: 8)
                 writer.write(info.scalefacCompress, bits: 4)
-                writer.write(false)  // window_switching_flag: long blocks
-                for table in info.tableSelect { writer.write(table, bits: 5) }
-                writer.write(info.region0Count, bits: 4)
-                writer.write(info.region1Count, bits: 3)
+                writer.write(info.windowSwitching)
+                if info.windowSwitching {
+                    writer.write(info.blockType, bits: 2)
+                    writer.write(info.mixedBlock)
+                    for table in info.tableSelect.prefix(2) { writer.write(table, bits: 5) }
+                    for gain in info.subblockGain { writer.write(gain, bits: 3) }
+                } else {
+                    for table in info.tableSelect { writer.write(table, bits: 5) }
+                    writer.write(info.region0Count, bits: 4)
+                    writer.write(info.region1Count, bits: 3)
+                }
                 writer.write(info.preflag)
                 writer.write(info.scalefacScale)
                 writer.write(info.count1TableB)

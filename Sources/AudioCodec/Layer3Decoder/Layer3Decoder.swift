@@ -80,7 +80,7 @@ public enum Layer3Decoder {
                 reservoir.append(contentsOf: slot)
                 if reservoir.count > 4096 { reservoir.removeFirst(reservoir.count - 4096) }
             }
-            guard let side = try? FrameSideInfo.read(&sideReader, channels: header.channelCount, lsf: lsf),
+            guard let side = try? SideInfo.read(&sideReader, channels: header.channelCount, lsf: lsf),
                   side.mainDataBegin <= reservoir.count else {
                 damaged += 1
                 position = end

@@ -1,45 +1,18 @@
-/// Side information of one granule and channel as a decoder reads it,
-/// window switching included (clause 2.4.1.7).
-struct GranuleSideInfo: Hashable {
-    var part23Length = 0
-    var bigValues = 0
-    var globalGain = 0
-    var scalefacCompress = 0
-    var windowSwitching = false
-    /// 0 normal, 1 start, 2 short, 3 stop.
-    var blockType = 0
-    var mixedBlock = false
-    var tableSelect = [0, 0, 0]
-    var subblockGain = [0, 0, 0]
-    var region0Count = 0
-    var region1Count = 0
-    var preflag = false
-    var scalefacScale = false
-    var count1TableB = false
-}
-
-struct FrameSideInfo: Hashable {
-    var mainDataBegin = 0
-    var scfsi: [[Bool]] = []
-    /// granules[granule][channel]
-    var granules: [[GranuleSideInfo]] = []
-
-    enum Failure: Error { case truncated, invalid(String) }
+extension SideInfo {
+    enum ReadFailure: Error { case truncated, invalid(String) }
 
     /// Reads the side information of MPEG-1 (two granules) or, with `lsf`,
     /// of MPEG-2/2.5 (one granule, 9-bit scalefac_compress, no scfsi).
-    static func read(_ reader: inout BitReader, channels: Int, lsf: Bool = false) throws(Failure) -> FrameSideInfo {
-        func field(_ bits: Int) throws(Failure) -> Int {
+    static func read(_ reader: inout BitReader, channels: Int, lsf: Bool = false) throws(ReadFailure) -> SideInfo {
+        func field(_ bits: Int) throws(ReadFailure) -> Int {
             guard let value = reader.read(bits: bits) else { throw .truncated }
             return Int(value)
         }
-        var info = FrameSideInfo()
+        var info = SideInfo(channels: channels, granules: 0)
         info.mainDataBegin = try field(lsf ? 8 : 9)
         _ = try field(lsf ? channels : (channels == 1 ? 5 : 3))
-        for _ in 0..<channels {
-            var flags = [Bool]()
-            for _ in 0..<4 { flags.append(lsf ? false : try field(1) == 1) }
-            info.scfsi.append(flags)
+        for channel in 0..<channels {
+            for group in 0..<4 { info.scfsi[channel][group] = lsf ? false : try field(1) == 1 }
         }
         for _ in 0..<(lsf ? 1 : 2) {
             var granule = [GranuleSideInfo]()

@@ -21,10 +21,6 @@ struct HybridMDCT {
         let product: Double = Double.sin(windowAngle) * Double.cos(phase) / 9
         return Float(product)
     }
-    private static let butterflies: [(cs: Float, ca: Float)] = ISO11172_3.aliasCoefficients.map { c in
-        let norm: Double = (1 + c * c).squareRoot()
-        return (cs: Float(1 / norm), ca: Float(c / norm))
-    }
 
     /// Transforms one granule: `subbandSamples[t·32 + sb]` for t = 0…17 (the
     /// filterbank's output order) into 576 MDCT lines.
@@ -53,7 +49,7 @@ struct HybridMDCT {
         // Alias reduction: the transpose of the decoder's butterflies.
         for sb in 1..<32 {
             for i in 0..<8 {
-                let (cs, ca) = Self.butterflies[i]
+                let (cs, ca) = ISO11172_3.aliasButterflies[i]
                 let upper = lines[sb * 18 - 1 - i]
                 let lower = lines[sb * 18 + i]
                 lines[sb * 18 - 1 - i] = upper * cs + lower * ca

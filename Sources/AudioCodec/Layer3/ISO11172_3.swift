@@ -47,6 +47,13 @@ enum ISO11172_3 {
     /// Coefficients c_i of the alias-reduction butterflies (Table 3-B.9).
     static let aliasCoefficients: [Double] = [-0.6, -0.535, -0.33, -0.185, -0.095, -0.041, -0.0142, -0.0037]
 
+    /// The butterflies' (cs, ca) = (1, c)/√(1 + c²): the decoder's rotation, and
+    /// transposed, the encoder's.
+    static let aliasButterflies: [(cs: Float, ca: Float)] = aliasCoefficients.map { c in
+        let norm: Double = (1 + c * c).squareRoot()
+        return (cs: Float(1 / norm), ca: Float(c / norm))
+    }
+
     /// Rounding offset of the Layer III quantizer: ix = nint(y − 0.0946) on y = (|xr|/step)^¾
     /// (Annex C, clause C.1.5.4.4.1), i.e. a mid-tread quantizer with ρ = 0.4054.
     static let roundingOffset = 0.5 - 0.0946

@@ -115,17 +115,11 @@ enum GranuleDecoder {
                 if let sign = reader.read(bits: 1), sign == 1 { q[k] = -1 }
             }
             // A quadruple that runs past part2_3_length was never sent.
-            if reader.position > end { reader = rewound(reader, to: start); break }
+            if reader.position > end { reader.seek(to: start); break }
             for k in 0..<4 { values[i + k] = Int32(q[k]) }
             i += 4
         }
         return i
-    }
-
-    private static func rewound(_ reader: BitReader, to position: Int) -> BitReader {
-        var copy = reader
-        copy.seek(to: position)
-        return copy
     }
 
     /// Requantizes `values` into `lines` (in bitstream order).

@@ -31,10 +31,6 @@ struct HybridSynthesis {
         return [normal, start, normal, stop]
     }()
     private static let shortWindow: [Float] = (0..<12).map { Float(Double.sin(Double.pi / 12 * (Double($0) + 0.5))) }
-    private static let butterflies: [(cs: Float, ca: Float)] = ISO11172_3.aliasCoefficients.map { c in
-        let norm: Double = (1 + c * c).squareRoot()
-        return (cs: Float(1 / norm), ca: Float(c / norm))
-    }
     /// cos((16 + i)(2k + 1)π/64) at [i·32 + k].
     private static let matrix: [Float] = (0..<(64 * 32)).map { entry in
         let i = entry / 32, k = entry % 32
@@ -56,7 +52,7 @@ struct HybridSynthesis {
         let boundaries = max(0, longSubbands - 1)
         for sb in stride(from: 1, through: boundaries, by: 1) {
             for i in 0..<8 {
-                let (cs, ca) = Self.butterflies[i]
+                let (cs, ca) = ISO11172_3.aliasButterflies[i]
                 let upper = lines[sb * 18 - 1 - i], lower = lines[sb * 18 + i]
                 lines[sb * 18 - 1 - i] = upper * cs - lower * ca
                 lines[sb * 18 + i] = lower * cs + upper * ca

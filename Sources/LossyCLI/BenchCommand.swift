@@ -27,7 +27,18 @@ struct BenchOptions: ParsableArguments {
         }
         guard (1...50).contains(runs) else { throw ValidationError("--runs must be 1–50, got \(runs)") }
     }
+
+    /// A new temporary folder holding the benchmark material as `input.wav` (16-bit).
+    func makeMaterial() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lossy-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try AudioFileWriter.write(benchmarkSignal(seconds: seconds), to: folder.appendingPathComponent("input.wav").path)
+        return folder
+    }
 }
+
+/// The middle of the sorted times (the upper middle for an even count).
+func median(_ times: [Double]) -> Double { times.sorted()[times.count / 2] }
 
 struct BenchEncode: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,11 +56,9 @@ struct BenchEncode: ParsableCommand {
         guard let lame = executablePath("lame") else {
             throw ValidationError("lame is not installed: the peer must run in the same benchmark (apt-get install lame)")
         }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lossy-bench-\(getpid())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try options.makeMaterial()
         defer { try? FileManager.default.removeItem(at: folder) }
         let wave = folder.appendingPathComponent("input.wav").path
-        try AudioFileWriter.write(benchmarkSignal(seconds: options.seconds), to: wave)
 
         var ours = [Double](), theirs = [Double]()
         var sizes = (ours: 0, theirs: 0)
@@ -75,10 +84,10 @@ struct BenchEncode: ParsableCommand {
             .init("output", unit: "bytes", key: "bytes", decimals: 0),
         ])
         for (name, times, bytes) in [("lossy", ours, sizes.ours), ("lame -b \(options.bitrate)", theirs, sizes.theirs)] {
-            let median = times.sorted()[times.count / 2]
-            table.append([.text(name), .number(median), .number(times.min()!), .number(options.seconds / median), .integer(bytes)])
+            table.append([.text(name), .number(median(times)), .number(times.min()!),
+                          .number(options.seconds / median(times)), .integer(bytes)])
         }
-        let ratio = ours.sorted()[ours.count / 2] / theirs.sorted()[theirs.count / 2]
+        let ratio = median(ours) / median(theirs)
         print("Encoding \(formatFixed(options.seconds, decimals: 0)) s of stereo 44.1 kHz at \(options.bitrate) kbit/s, \(options.runs) runs each\n")
         print(table.text())
         print("lossy takes \(formatFixed(ratio, decimals: 2))× lame's time (median over median)")
@@ -137,12 +146,10 @@ struct BenchDecode: ParsableCommand {
             throw ValidationError("\(missing.0) is not installed: the peers must run in the same benchmark")
         }
         let path = Dictionary(uniqueKeysWithValues: tools.map { ($0.0, $0.1!) })
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lossy-bench-\(getpid())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try options.makeMaterial()
         defer { try? FileManager.default.removeItem(at: folder) }
         let wave = folder.appendingPathComponent("input.wav").path
         let mp3 = folder.appendingPathComponent("input.mp3").path
-        try AudioFileWriter.write(benchmarkSignal(seconds: options.seconds), to: wave)
         try runTool(path["lame"]!, ["--quiet", "-b", String(options.bitrate), wave, mp3])
 
         let peers: [(String, String, [String])] = [
@@ -169,10 +176,10 @@ struct BenchDecode: ParsableCommand {
             .init("speed", unit: "× realtime", key: "realtime_factor", decimals: 1),
             .init("lossy's time", unit: "×", key: "ratio", decimals: 2),
         ])
-        let median = { (name: String) in times[name]!.sorted()[times[name]!.count / 2] }
         for name in ["lossy", "mpg123", "ffmpeg"] {
-            table.append([.text(name), .number(median(name)), .number(times[name]!.min()!),
-                          .number(options.seconds / median(name)), .number(median("lossy") / median(name))])
+            let mid = median(times[name]!)
+            table.append([.text(name), .number(mid), .number(times[name]!.min()!),
+                          .number(options.seconds / mid), .number(median(times["lossy"]!) / mid)])
         }
         print("Decoding \(formatFixed(options.seconds, decimals: 0)) s of stereo 44.1 kHz, lame -b \(options.bitrate), \(options.runs) runs each\n")
         print(table.text(), terminator: "")

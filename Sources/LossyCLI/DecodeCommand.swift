@@ -7,9 +7,9 @@ struct Decode: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Decode an MPEG-1, 2 or 2.5 Layer III file to WAV, FLAC or AIFF (by the output's extension).",
         discussion: """
-            Skips ID3v2 tags and junk, resynchronises after damage, decodes what can be decoded and \
+            Skips ID3v1, ID3v2 and APEv2 tags and junk, resynchronises after damage, decodes what can be decoded and \
             fills damaged frames with silence, counting them. A LAME/Info tag's encoder delay and \
-            padding are trimmed (gapless). Intensity stereo at MPEG-2/2.5 rates is not supported yet.
+            padding are trimmed (gapless).
             """
     )
 

@@ -45,11 +45,12 @@ struct BitstreamTests {
         #expect(protected.bytes == [0xFF, 0xFA, 0x96, 0xC4])
     }
 
-    @Test(arguments: [1, 2])
-    func sideInfoHasTheStandardLength(channels: Int) {
+    /// 17/32 bytes in MPEG-1, 9/17 in MPEG-2/2.5 (one granule).
+    @Test(arguments: [1, 2], [false, true])
+    func sideInfoHasTheStandardLength(channels: Int, lsf: Bool) {
         var writer = BitWriter()
-        SideInfo(channels: channels).write(to: &writer)
-        #expect(writer.count == (channels == 1 ? 136 : 256))
+        SideInfo(channels: channels, granules: lsf ? 1 : 2).write(to: &writer, lsf: lsf)
+        #expect(writer.count == (lsf ? (channels == 1 ? 72 : 136) : (channels == 1 ? 136 : 256)))
     }
 
     /// What the encoder writes, the decoder reads back, window switching included.
@@ -71,6 +72,17 @@ struct BitstreamTests {
         side.write(to: &writer)
         var reader = BitReader(writer.bytes)
         #expect(try SideInfo.read(&reader, channels: channels) == side)
+
+        // MPEG-2/2.5: one granule, a 9-bit scalefac_compress, no scfsi or preflag.
+        var lsf = SideInfo(channels: channels, granules: 1)
+        lsf.mainDataBegin = 200
+        normal.preflag = false
+        normal.scalefacCompress = 501
+        lsf.granules = [[normal, short].suffix(channels)]
+        var lsfWriter = BitWriter()
+        lsf.write(to: &lsfWriter, lsf: true)
+        var lsfReader = BitReader(lsfWriter.bytes)
+        #expect(try SideInfo.read(&lsfReader, channels: channels, lsf: true) == lsf)
     }
 
     /// Table 3-B.8: band widths of the long blocks, as printed, per sampling frequency.

@@ -27,8 +27,8 @@ struct GranuleSideInfo: Hashable {
     var count1TableB = false
 }
 
-/// The side information of one frame (clause 2.4.1.7). The encoder writes it
-/// (MPEG-1); the decoder reads it (`read`, MPEG-1 and MPEG-2/2.5).
+/// The side information of one frame (clause 2.4.1.7, and ISO/IEC 13818-3
+/// 2.4.1.7 for MPEG-2/2.5): the encoder writes it, the decoder reads it (`read`).
 struct SideInfo: Hashable {
     var mainDataBegin = 0
     /// scfsi[channel][group]: granule 1 reuses granule 0's scalefactors for that group.
@@ -41,20 +41,23 @@ struct SideInfo: Hashable {
         self.granules = Array(repeating: Array(repeating: GranuleSideInfo(), count: channels), count: granules)
     }
 
-    /// Writes MPEG-1 side information.
-    func write(to writer: inout BitWriter) {
+    /// Writes the side information of MPEG-1 or, with `lsf`, of MPEG-2/2.5
+    /// (8-bit main_data_begin, 9-bit scalefac_compress, no scfsi or preflag).
+    func write(to writer: inout BitWriter, lsf: Bool = false) {
         let channels = scfsi.count
-        writer.write(mainDataBegin, bits: 9)
-        writer.write(0, bits: channels == 1 ? 5 : 3)  // private_bits
-        for channel in 0..<channels {
-            for flag in scfsi[channel] { writer.write(flag) }
+        writer.write(mainDataBegin, bits: lsf ? 8 : 9)
+        writer.write(0, bits: lsf ? channels : (channels == 1 ? 5 : 3))  // private_bits
+        if !lsf {
+            for channel in 0..<channels {
+                for flag in scfsi[channel] { writer.write(flag) }
+            }
         }
         for granule in granules {
             for info in granule {
                 writer.write(info.part23Length, bits: 12)
                 writer.write(info.bigValues, bits: 9)
                 writer.write(info.globalGain, bits: 8)
-                writer.write(info.scalefacCompress, bits: 4)
+                writer.write(info.scalefacCompress, bits: lsf ? 9 : 4)
                 writer.write(info.windowSwitching)
                 if info.windowSwitching {
                     writer.write(info.blockType, bits: 2)
@@ -66,7 +69,7 @@ struct SideInfo: Hashable {
                     writer.write(info.region0Count, bits: 4)
                     writer.write(info.region1Count, bits: 3)
                 }
-                writer.write(info.preflag)
+                if !lsf { writer.write(info.preflag) }
                 writer.write(info.scalefacScale)
                 writer.write(info.count1TableB)
             }

@@ -7,6 +7,11 @@ enum GranuleDecoder {
     struct Scalefactors {
         var long = [Int](repeating: 0, count: 22)
         var short = [Int](repeating: 0, count: 13 * 3)
+        /// Per scalefactor, the intensity position that means "not intensity
+        /// coded": 7 in MPEG-1 (clause 2.4.3.4.9.3); in MPEG-2/2.5 the largest
+        /// value the scalefactor's bit width holds (ISO/IEC 13818-3, 2.4.3.2).
+        var longIllegal = [Int](repeating: 7, count: 22)
+        var shortIllegal = [Int](repeating: 7, count: 13 * 3)
     }
 
     enum Failure: Error { case overrun }
@@ -48,23 +53,34 @@ enum GranuleDecoder {
         g.preflag = layout.preflag
         let kind = g.windowSwitching && g.blockType == 2 ? (g.mixedBlock ? 2 : 1) : 0
         let counts = ISO13818_3.scalefactorsPerPartition[layout.block][kind]
-        var sequence = [Int]()
+        var sequence = [(value: Int, illegal: Int)]()
         for (partition, count) in counts.enumerated() {
+            let width = layout.widths[partition]
             for _ in 0..<count {
-                guard let v = reader.read(bits: layout.widths[partition]) else { throw .overrun }
-                sequence.append(Int(v))
+                guard let v = reader.read(bits: width) else { throw .overrun }
+                sequence.append((Int(v), (1 << width) - 1))
             }
         }
         var sf = Scalefactors()
         var next = sequence.makeIterator()
+        func assignLong(_ b: Int) {
+            guard let (value, illegal) = next.next() else { return }
+            sf.long[b] = value
+            sf.longIllegal[b] = illegal
+        }
+        func assignShort(_ b: Int) {
+            for w in 0..<3 {
+                guard let (value, illegal) = next.next() else { return }
+                sf.short[b * 3 + w] = value
+                sf.shortIllegal[b * 3 + w] = illegal
+            }
+        }
         switch kind {
-        case 0:
-            for b in 0..<21 { sf.long[b] = next.next() ?? 0 }
-        case 1:
-            for b in 0..<12 { for w in 0..<3 { sf.short[b * 3 + w] = next.next() ?? 0 } }
+        case 0: for b in 0..<21 { assignLong(b) }
+        case 1: for b in 0..<12 { assignShort(b) }
         default:
-            for b in 0..<6 { sf.long[b] = next.next() ?? 0 }
-            for b in 3..<12 { for w in 0..<3 { sf.short[b * 3 + w] = next.next() ?? 0 } }
+            for b in 0..<6 { assignLong(b) }
+            for b in 3..<12 { assignShort(b) }
         }
         return sf
     }

@@ -1,12 +1,10 @@
 /// Why a stream could not be decoded at all.
 public enum DecoderError: Error, Equatable, CustomStringConvertible {
     case noFrames
-    case unsupported(String)
 
     public var description: String {
         switch self {
         case .noFrames: return "no MPEG audio Layer III frames found"
-        case let .unsupported(what): return "\(what) is not supported yet"
         }
     }
 }
@@ -22,14 +20,14 @@ public struct DecodedStream: Sendable {
 }
 
 /// The Layer III decoder for MPEG-1, MPEG-2 and MPEG-2.5: sync and resync,
-/// tags, the bit reservoir, long/short/mixed blocks, mid/side stereo, and
-/// intensity stereo (MPEG-1 only, so far).
+/// tags, the bit reservoir, long/short/mixed blocks, mid/side and intensity stereo.
 public enum Layer3Decoder {
     /// Samples of delay of the decoder's own filterbank (the 528 + 1 that
     /// LAME's tag convention adds to the encoder delay).
     public static let decoderDelay = 529
 
-    public static func decode(_ bytes: [UInt8]) throws(DecoderError) -> DecodedStream {
+    public static func decode(_ file: [UInt8]) throws(DecoderError) -> DecodedStream {
+        let bytes = Array(file[..<audioEnd(file)])
         var position = id3v2Length(bytes)
         var first: ParsedHeader?
         var channels: [[Float]] = []
@@ -61,9 +59,6 @@ public enum Layer3Decoder {
             }
             guard header.channelCount == channels.count else { position += 1; continue }
             let lsf = header.version != .mpeg1
-            if lsf && header.intensityStereo {
-                throw .unsupported("intensity stereo at low sampling frequencies (MPEG-2/2.5)")
-            }
             let sideStart = position + 4 + (header.hasCRC ? 2 : 0)
             let mainStart = sideStart + header.sideInfoBytes
             guard mainStart <= end else { break }
@@ -96,7 +91,7 @@ public enum Layer3Decoder {
                     let start = reader.position
                     do {
                         let sf = lsf
-                            ? try GranuleDecoder.readLSFScalefactors(&reader, &g, intensityRight: false)
+                            ? try GranuleDecoder.readLSFScalefactors(&reader, &g, intensityRight: c == 1 && header.intensityStereo)
                             : try GranuleDecoder.readScalefactors(&reader, g, scfsi: side.scfsi[c], granule: gr,
                                                                   previous: previousScalefactors[c])
                         previousScalefactors[c] = sf
@@ -159,13 +154,32 @@ public enum Layer3Decoder {
         return min(bytes.count, 10 + size + footer)
     }
 
-    /// Delay and padding of a Xing/Info frame with a LAME extension; a tag
-    /// frame without it still counts as a tag (it carries no audio).
+    /// Where the frames end: before trailing ID3v1 ("TAG", 128 bytes) and APEv2
+    /// tags, in either order. An APEv2 footer ("APETAGEX", 32 bytes) gives the
+    /// tag's size without its header, which flag bit 31 says is there too.
+    private static func audioEnd(_ bytes: [UInt8]) -> Int {
+        func littleEndian(_ at: Int) -> Int { (0..<4).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) } }
+        var end = bytes.count
+        while true {
+            if end >= 128, bytes[(end - 128)..<(end - 125)].elementsEqual("TAG".utf8) {
+                end -= 128
+            } else if end >= 32, bytes[(end - 32)..<(end - 24)].elementsEqual("APETAGEX".utf8) {
+                let size = littleEndian(end - 20) + (littleEndian(end - 12) & (1 << 31) != 0 ? 32 : 0)
+                guard size >= 32, size <= end else { return end }
+                end -= size
+            } else {
+                return end
+            }
+        }
+    }
+
     /// A Xing/Info frame: it carries no audio, and maybe gapless information.
     private struct InfoTag {
         var gapless: (delay: Int, padding: Int)?
     }
 
+    /// Reads a Xing/Info frame: delay and padding from a LAME extension; a
+    /// tag frame without it still counts as a tag.
     private static func infoTag(_ frame: ArraySlice<UInt8>, _ header: ParsedHeader) -> InfoTag? {
         let bytes = Array(frame)
         let tagStart = 4 + (header.hasCRC ? 2 : 0) + header.sideInfoBytes

@@ -1,10 +1,16 @@
 import CFFTW
 import RealModule
+import Synchronization
+
+/// FFTW's planner is not thread-safe (only fftw_execute is): every plan is
+/// made and destroyed under this lock, so encoders may run in parallel.
+private let fftwPlanner = Mutex(())
 
 /// Power spectra of fixed-size frames through FFTW (single precision).
 ///
 /// The plan is made once, for one size, and reused for every frame: FFTW's
-/// planning is the expensive part. Not thread-safe; give each thread its own.
+/// planning is the expensive part. An analyzer is not thread-safe; give
+/// each thread its own.
 public final class SpectrumAnalyzer {
     public let size: Int
     private let window: [Float]
@@ -20,14 +26,18 @@ public final class SpectrumAnalyzer {
         window = (0..<size).map { n in
             Float(0.5 - 0.5 * Double.cos(2 * Double.pi * Double(n) / Double(size)))
         }
-        input = fftwf_alloc_real(size)
+        let input = fftwf_alloc_real(size)!
         let complexOut = fftwf_alloc_complex(size / 2 + 1)!
+        self.input = input
         output = OpaquePointer(complexOut)
-        plan = fftwf_plan_dft_r2c_1d(Int32(size), input, complexOut, UInt32(FFTW_ESTIMATE))
+        var made: fftwf_plan?
+        fftwPlanner.withLock { _ in made = fftwf_plan_dft_r2c_1d(Int32(size), input, complexOut, UInt32(FFTW_ESTIMATE)) }
+        plan = made!
     }
 
     deinit {
-        fftwf_destroy_plan(plan)
+        let plan = plan
+        fftwPlanner.withLock { _ in fftwf_destroy_plan(plan) }
         fftwf_free(input)
         fftwf_free(UnsafeMutableRawPointer(output))
     }

@@ -23,8 +23,11 @@ struct Encode: ParsableCommand {
     @Option(help: "Bitrate in kbit/s: 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256 or 320.")
     var bitrate = 128
 
-    @Option(help: "Channel mode: stereo or mono (default: as the input).")
+    @Option(help: "Channel mode: joint (mid/side where it saves bits), stereo or mono (default: joint for stereo input, mono for mono).")
     var mode: EncoderSettings.ChannelMode?
+
+    @Flag(name: .customLong("no-short-blocks"), help: "Code every granule as a long block (no window switching at attacks).")
+    var noShortBlocks = false
 
     @Flag(help: "Protect every frame with a CRC-16.")
     var crc = false
@@ -41,7 +44,7 @@ struct Encode: ParsableCommand {
 
     func run() throws {
         let audio = try AudioFileReader.read(path: input)
-        let settings = EncoderSettings(bitrate: bitrate, mode: mode, crc: crc, lowpassHz: lowpass)
+        let settings = EncoderSettings(bitrate: bitrate, mode: mode, crc: crc, lowpassHz: lowpass, shortBlocks: !noShortBlocks)
         let encoded = try Layer3Encoder.encode(audio, settings: settings)
         try AtomicFile.write(Data(encoded.bytes), to: output)
         let seconds = Double(encoded.inputLength) / Double(encoded.sampleRate)
@@ -50,6 +53,8 @@ struct Encode: ParsableCommand {
             \(formatFixed(Double(encoded.bytes.count) * 8 / seconds / 1000, decimals: 1)) kbit/s over \
             \(formatFixed(seconds, decimals: 3)) s of input; lowpass \(formatFixed(encoded.lowpassHz, decimals: 0)) Hz; \
             decoder delay \(encoded.delay) samples
+            blocks: \(encoded.blockTypeCounts[0]) long, \(encoded.blockTypeCounts[1]) start, \(encoded.blockTypeCounts[2]) short, \
+            \(encoded.blockTypeCounts[3]) stop granules; \(encoded.midSideFrames) of \(encoded.frameCount) frames mid/side
             """)
     }
 }

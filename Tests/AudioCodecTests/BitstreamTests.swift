@@ -109,13 +109,30 @@ struct BitstreamTests {
 
     @Test func scalefacCompressPicksTheCheapestThatFits() {
         // Maxima 5 (needs 3 bits) and 2 (needs 2): (3, 2), index 12, costs 53 bits; (3, 3) and (4, 2) cost more.
+        let long = GranuleLayout(blockType: 0, longEdges: ISO11172_3.longBandEdges[0], shortEdges: ISO11172_3.shortBandEdges[0])
         var scalefactors = [Int](repeating: 0, count: 21)
         scalefactors[3] = 5
         scalefactors[15] = 2
-        #expect(GranuleCoder.scalefacCompress(for: scalefactors) == 12)
-        #expect(GranuleCoder.scalefacCompress(for: [Int](repeating: 0, count: 21)) == 0)
+        #expect(GranuleCoder.scalefacCompress(for: scalefactors, layout: long) == 12)
+        #expect(GranuleCoder.scalefacCompress(for: [Int](repeating: 0, count: 21), layout: long) == 0)
         scalefactors[3] = 15
         scalefactors[15] = 7
-        #expect(GranuleCoder.scalefacCompress(for: scalefactors) == 15)
+        #expect(GranuleCoder.scalefacCompress(for: scalefactors, layout: long) == 15)
+    }
+
+    @Test func shortBlockScalefactorsSplitAtBandSix() {
+        // Short blocks send 36 scalefactors: bands 0-5 (18 slots) under slen1, 6-11 under slen2.
+        let short = GranuleLayout(blockType: 2, longEdges: ISO11172_3.longBandEdges[0], shortEdges: ISO11172_3.shortBandEdges[0])
+        #expect(short.slotCount == 36 && short.lowSlots == 18)
+        #expect(short.bands.count == 39 && short.bands.last!.lines.upperBound == 576)
+        #expect(short.huffmanEdges == [0, 36, 576])
+        var scalefactors = [Int](repeating: 0, count: 36)
+        scalefactors[17] = 7   // band 5, window 2: 3 bits
+        scalefactors[18] = 1   // band 6, window 0: 1 bit
+        // (3, 1) is index 11; its 18·3 + 18·1 = 72 bits beat (3, 2), (3, 3), (4, 2) and (4, 3).
+        #expect(GranuleCoder.scalefacCompress(for: scalefactors, layout: short) == 11)
+        scalefactors[18] = 0
+        // (3, 0) is index 4: the high slots cost nothing.
+        #expect(GranuleCoder.scalefacCompress(for: scalefactors, layout: short) == 4)
     }
 }

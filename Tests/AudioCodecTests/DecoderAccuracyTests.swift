@@ -175,7 +175,7 @@ struct JointStereoDecodingTests {
         var left = TestSignal.sine.audio(rate: 44100, channels: 2, seconds: 0.5)
         // Give the left channel content everywhere, so intensity bands carry something.
         left.channels[0] = zip(left.channels[0], TestSignal.pinkNoise.samples(count: left.frameCount, rate: 44100, channel: 0)).map { $0 + $1 }
-        var bytes = try Layer3Encoder.encode(left, settings: EncoderSettings(bitrate: 160)).bytes
+        var bytes = try Layer3Encoder.encode(left, settings: EncoderSettings(bitrate: 160, mode: .stereo)).bytes
         var position = 0
         while position + 4 <= bytes.count {
             // Mode '01' (joint stereo) and the mode extension; the rest of the byte stays.

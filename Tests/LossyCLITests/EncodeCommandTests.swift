@@ -27,7 +27,7 @@ struct EncodeCommandTests {
             (["encode", Self.sample, "-o", Self.sample], 64, "the output \(Self.sample) is the input; choose another path"),
             (["encode", Self.sample, "-o", "x.mp3", "--lowpass", "30000"], 1, "lowpass 30000 Hz is outside 1000…22050 Hz"),
             (["encode", Self.sample, "-o", "x.mp3", "--lowpass=-5"], 64, "--lowpass must be a positive frequency in Hz, got -5"),
-            (["encode", Self.sample, "-o", "x.mp3", "--mode", "joint"], 64, "The value 'joint' is invalid for '--mode <mode>'"),
+            (["encode", Self.sample, "-o", "x.mp3", "--mode", "surround"], 64, "The value 'surround' is invalid for '--mode <mode>'"),
             (["encode", Self.sample], 64, "Missing expected argument '--output <out.mp3>'"),
             (["encode", "/nonexistent.wav", "-o", "x.mp3"], 1, "cannot read audio from /nonexistent.wav: "),
         ]

@@ -40,9 +40,11 @@ struct FrameAssembler {
         return 8 * (mainStream.count - dataStart)
     }
 
-    /// Places the frame's main data and records its side information.
-    mutating func endFrame(sideInfo: SideInfo, mainData: BitWriter) {
-        guard let frame = current else { preconditionFailure("begin a frame first") }
+    /// Places the frame's main data and records its side information and
+    /// mode extension (joint stereo: 2 for mid/side).
+    mutating func endFrame(sideInfo: SideInfo, mainData: BitWriter, modeExtension: Int = 0) {
+        guard var frame = current else { preconditionFailure("begin a frame first") }
+        frame.header.modeExtension = modeExtension
         precondition(frame.dataStart + mainData.bytes.count <= mainStream.count, "main data overflows the reservoir")
         var info = sideInfo
         info.mainDataBegin = frame.slotStart - frame.dataStart

@@ -2,9 +2,9 @@ import RateDistortion
 
 /// One granule of one channel, quantized and planned for the bitstream.
 struct CodedGranule {
-    /// Signed quantized lines, 576.
+    /// Signed quantized lines, 576, in bitstream order.
     var values: [Int32]
-    /// Scalefactors of long bands 0…20.
+    /// One per scalefactor slot of the layout.
     var scalefactors: [Int]
     var info: GranuleSideInfo
     var coding: HuffmanCoding
@@ -12,31 +12,141 @@ struct CodedGranule {
     var part2Bits: Int
 }
 
-/// Codes one granule with the rate-distortion core: each scalefactor band
-/// offers a menu of quantizer steps (and "discard"), the core's Lagrangian
-/// allocator picks one per band against the band's tolerance within the bit
-/// budget (the outer, distortion loop), the choice becomes a global gain and
-/// scalefactors, and a bisection on the global gain makes the exact Huffman
-/// bits fit (the inner, rate loop).
+/// What one channel brings to a granule: its lines in bitstream order, the
+/// noise power per line each band tolerates, and the layout of its block type.
+struct GranuleInput {
+    var lines: [Float]
+    var tolerance: [Double]
+    var layout: GranuleLayout
+}
+
+/// Codes one granule of every channel with the rate-distortion core: each
+/// scalefactor band offers a menu of quantizer steps (and "discard"), and the
+/// core's Lagrangian allocator picks one per band of every channel against
+/// the band's masking threshold within the granule's bit budget (the outer,
+/// distortion loop); each channel's choice becomes a global gain, subblock
+/// gains and scalefactors, and a bisection on the global gain makes the exact
+/// Huffman bits fit (the inner, rate loop).
 enum GranuleCoder {
     /// Steps below a band's zeroing step that its menu offers at most (3 dB apart).
     static let menuDepth = 40
 
-    static func code(lines: [Float], tolerance: [Double], edges: [Int], maxBits: Int) -> CodedGranule {
-        precondition(lines.count == 576 && tolerance.count == edges.count - 1, "576 lines and one tolerance per band")
-        let bandCount = edges.count - 1
-        let magnitudes = lines.map { abs($0) }
+    /// A channel's menus: per band, the steps offered (nil: discard) and what each costs.
+    private struct Menus {
+        var steps: [[Int?]]
+        var choices: [[OperatingChoice]]
+        var magnitudes: [Float]
+        var companded: [Float]
+    }
+
+    /// How a channel's chosen steps are reached: the global gain of the
+    /// coarsest band, subblock gains, and scalefactors.
+    private struct Realization {
+        var gain: Int
+        var scale: Bool
+        var subblockGain: [Int]
+        var scalefactors: [Int]
+        /// Per band: the finest step the realization can reach.
+        var floors: [Int]
+        var reachable: Bool
+    }
+
+    static func code(_ inputs: [GranuleInput], maxBits: Int) -> [CodedGranule] {
+        let menus = inputs.map(menus(for:))
+        // Scalefactors cost at most 11·4 + 10·3 bits (long) or 18·4 + 18·3 (short).
+        let part2Reserve = inputs.reduce(0) { $0 + $1.layout.scalefactorBits((4, 3)) }
+        // No channel may exceed part2_3_length's 4095 bits: plan within that too.
+        let reachable = min(maxBits, inputs.count * ISO11172_3.maxPart23Bits)
+        let budget = Double(max(0, reachable - part2Reserve))
+        // A band can only be as fine as its window's base less its largest scalefactor.
+        // Allocate, realize, and allocate again with the unreachable steps taken off
+        // the menus, until every choice is reachable.
+        var floors = inputs.map { [Int](repeating: Int.min, count: $0.layout.bands.count) }
+        var chosen = [[Int?]]()
+        var realizations = [Realization?]()
+        var estimates = [Double]()
+        for _ in 0..<4 {
+            let offered = zip(menus, floors).map { menu, floor in
+                menu.steps.indices.map { b in menu.steps[b].indices.filter { menu.steps[b][$0].map { $0 >= floor[b] } ?? true } }
+            }
+            var flatChoices = [[OperatingChoice]](), flatTolerances = [Double]()
+            for c in inputs.indices {
+                for b in inputs[c].layout.bands.indices {
+                    flatChoices.append(offered[c][b].map { menus[c].choices[b][$0] })
+                    flatTolerances.append(inputs[c].tolerance[b])
+                }
+            }
+            let allocation = try! LagrangianAllocator.allocate(choices: flatChoices, tolerances: flatTolerances, budget: budget)
+            var next = 0
+            chosen = []
+            estimates = []
+            for c in inputs.indices {
+                var bandSteps = [Int?](), bits = 0.0
+                for b in inputs[c].layout.bands.indices {
+                    let index = offered[c][b][allocation.choices[next]]
+                    bandSteps.append(menus[c].steps[b][index])
+                    bits += menus[c].choices[b][index].bits
+                    next += 1
+                }
+                chosen.append(bandSteps)
+                estimates.append(bits)
+            }
+            realizations = zip(chosen, inputs).map { realize($0, layout: $1.layout) }
+            if realizations.allSatisfy({ $0?.reachable ?? true }) { break }
+            floors = zip(realizations, floors).map { $0?.floors ?? $1 }
+        }
+
+        var remaining = maxBits
+        var coded = [CodedGranule]()
+        for c in inputs.indices {
+            guard let realization = realizations[c] else {
+                coded.append(silent(inputs[c].layout))
+                continue
+            }
+            let layout = inputs[c].layout
+            let compress = scalefacCompress(for: realization.scalefactors, layout: layout)
+            let part2 = layout.scalefactorBits(ISO11172_3.scalefactorBitWidths[compress])
+            // Later channels keep what the allocator meant for them; this one may use the rest.
+            let reserved = inputs.indices.dropFirst(c + 1).reduce(0) { total, later in
+                total + Int(estimates[later]) + (realizations[later] == nil ? 0 : inputs[later].layout.scalefactorBits((4, 3)))
+            }
+            let channelBudget = min(ISO11172_3.maxPart23Bits, max(0, remaining - reserved))
+            let result = fit(inputs[c].lines, menus[c], chosen[c], realization, layout: layout, part2: part2, maxBits: channelBudget)
+            guard let (gain, values, coding) = result else {
+                coded.append(silent(layout))
+                continue
+            }
+            var info = GranuleSideInfo()
+            info.globalGain = gain
+            info.scalefacCompress = compress
+            info.scalefacScale = realization.scale
+            info.windowSwitching = layout.blockType != 0
+            info.blockType = layout.blockType
+            info.subblockGain = realization.subblockGain
+            info.bigValues = coding.bigValues
+            info.tableSelect = coding.tableSelect
+            info.region0Count = coding.region0Count
+            info.region1Count = coding.region1Count
+            info.count1TableB = coding.count1TableB
+            info.part23Length = part2 + coding.bits
+            remaining -= info.part23Length
+            coded.append(CodedGranule(values: values, scalefactors: realization.scalefactors, info: info,
+                                      coding: coding, part2Bits: part2))
+        }
+        return coded
+    }
+
+    /// Per band, steps from the zeroing step down (3 dB apart) with their estimated bits and exact error.
+    private static func menus(for input: GranuleInput) -> Menus {
+        let magnitudes = input.lines.map { abs($0) }
         let companded = magnitudes.map { ($0 * $0.squareRoot()).squareRoot() }  // |x|^¾
         var scratch = [Int32](repeating: 0, count: 576)
-
-        // Menus: per band, (step q or nil for discard) with estimated bits and exact error.
-        var steps = [[Int?]]()
-        var menus = [[OperatingChoice]]()
+        var steps = [[Int?]](), choices = [[OperatingChoice]]()
         companded.withUnsafeBufferPointer { c in
             magnitudes.withUnsafeBufferPointer { m in
                 scratch.withUnsafeMutableBufferPointer { out in
-                    for b in 0..<bandCount {
-                        let range = edges[b]..<edges[b + 1]
+                    for (b, band) in input.layout.bands.enumerated() {
+                        let range = band.lines
                         let energy = range.reduce(0.0) { $0 + Double(m[$1]) * Double(m[$1]) }
                         var bandSteps: [Int?] = [nil]
                         var menu = [OperatingChoice(bits: 0, distortion: energy)]
@@ -54,62 +164,67 @@ enum GranuleCoder {
                                 // Noise 90 dB under the tolerance is inaudible twice over: finer steps
                                 // would only stretch the scalefactors past their reach. Three steps in
                                 // a row, so that one lucky fit of a tone to the grid does not count.
-                                inaudible = result.squaredError < tolerance[b] * Double(range.count) * 1e-9 ? inaudible + 1 : 0
+                                let inaudibleError = input.tolerance[b] * Double(range.count) * 1e-9
+                                inaudible = result.squaredError < inaudibleError ? inaudible + 1 : 0
                                 if inaudible == 3 { break }
                             }
                         }
                         steps.append(bandSteps)
-                        menus.append(menu)
+                        choices.append(menu)
                     }
                 }
             }
         }
+        return Menus(steps: steps, choices: choices, magnitudes: magnitudes, companded: companded)
+    }
 
-        // Scalefactors cost up to 11·4 + 10·3 bits; keep them out of the Huffman budget.
-        let budget = Double(max(0, maxBits - 74))
-        // Scalefactors reach 15 steps (bands 0…10) or 7 (11…20); sfb21 has none.
-        let reach = (0..<bandCount).map { $0 < 11 ? 15 : ($0 < 21 ? 7 : 0) }
-        // A band can only be as fine as the global gain less its largest scalefactor.
-        // Allocate, derive the gain, and allocate again with the unreachable steps
-        // taken off the menus, until every choice is reachable.
-        var floors = [Int](repeating: Int.min, count: bandCount)
-        var chosen = [Int?]()
-        var coarsest = 0
-        var scale = false
-        for _ in 0..<4 {
-            let offered = (0..<bandCount).map { b in steps[b].indices.filter { steps[b][$0].map { $0 >= floors[b] } ?? true } }
-            let allocation = try! LagrangianAllocator.allocate(
-                choices: (0..<bandCount).map { b in offered[b].map { menus[b][$0] } },
-                tolerances: tolerance, budget: budget)
-            chosen = (0..<bandCount).map { b in steps[b][offered[b][allocation.choices[b]]] }
-            guard let gain = chosen.compactMap({ $0 }).max() else { break }
-            coarsest = gain
-            // Past the reach of 3 dB steps, use 6 dB steps.
-            scale = (0..<21).contains { b in chosen[b].map { (gain - $0) / 2 > reach[b] } ?? false }
-            let unit = scale ? 4 : 2
-            let reachable = (0..<bandCount).map { gain - unit * reach[$0] }
-            if (0..<bandCount).allSatisfy({ b in chosen[b].map { $0 >= reachable[b] } ?? true }) { break }
-            floors = reachable
+    /// The gains and scalefactors that reach `chosen` (nil when every band is discarded).
+    private static func realize(_ chosen: [Int?], layout: GranuleLayout) -> Realization? {
+        guard let gain = chosen.compactMap({ $0 }).max() else { return nil }
+        // A short window whose bands are all fine starts lower by its subblock gain (8 steps each).
+        var subblockGain = [0, 0, 0]
+        if layout.short {
+            for w in 0..<3 {
+                let coarsest = layout.bands.indices.filter { layout.bands[$0].window == w }.compactMap { chosen[$0] }.max()
+                if let coarsest { subblockGain[w] = min(7, (gain - coarsest) / 8) }
+            }
         }
-        let discarded = chosen.map { $0 == nil }
-        guard !chosen.allSatisfy({ $0 == nil }) else {
-            return silent()
+        let base = layout.bands.map { gain - 8 * subblockGain[$0.window] }
+        // Past the reach of 3 dB scalefactor steps, use 6 dB steps.
+        let scale = layout.bands.indices.contains { b in
+            guard let slot = layout.bands[b].slot, let q = chosen[b] else { return false }
+            return (base[b] - q + 1) / 2 > layout.reach(slot)
         }
-        let scalefactors = amplification(chosen, gain: coarsest, unit: scale ? 4 : 2)
-        let compress = scalefacCompress(for: scalefactors)
-        let widths = ISO11172_3.scalefactorBitWidths[compress]
-        let part2 = 11 * widths.low + 10 * widths.high
-
-        // Rate loop: the smallest global gain whose exact bits fit.
         let unit = scale ? 4 : 2
+        var scalefactors = [Int](repeating: 0, count: layout.slotCount)
+        var floors = [Int](), reachable = true
+        for (b, band) in layout.bands.enumerated() {
+            let floor = base[b] - unit * (band.slot.map(layout.reach) ?? 0)
+            floors.append(floor)
+            guard let q = chosen[b] else { continue }
+            if q < floor { reachable = false }
+            if let slot = band.slot { scalefactors[slot] = min(layout.reach(slot), max(0, (base[b] - q + unit - 1) / unit)) }
+        }
+        return Realization(gain: gain, scale: scale, subblockGain: subblockGain, scalefactors: scalefactors,
+                           floors: floors, reachable: reachable)
+    }
+
+    /// The smallest global gain whose exact bits fit `maxBits`, with the values and Huffman plan it gives.
+    private static func fit(_ lines: [Float], _ menus: Menus, _ chosen: [Int?], _ realization: Realization,
+                            layout: GranuleLayout, part2: Int, maxBits: Int) -> (gain: Int, values: [Int32], coding: HuffmanCoding)? {
+        let unit = realization.scale ? 4 : 2
+        // Each band's step below the global gain.
+        let offsets = layout.bands.map { band in
+            8 * realization.subblockGain[band.window] + unit * (band.slot.map { realization.scalefactors[$0] } ?? 0)
+        }
         func attempt(_ gain: Int) -> (values: [Int32], coding: HuffmanCoding)? {
             var values = [Int32](repeating: 0, count: 576)
-            let ok: Bool = companded.withUnsafeBufferPointer { c in
-                magnitudes.withUnsafeBufferPointer { m in
+            let ok: Bool = menus.companded.withUnsafeBufferPointer { c in
+                menus.magnitudes.withUnsafeBufferPointer { m in
                     values.withUnsafeMutableBufferPointer { out in
-                        for b in 0..<bandCount where !discarded[b] {
-                            let q = gain - unit * (b < 21 ? scalefactors[b] : 0)
-                            guard q >= 0, PowerLawQuantizer.quantize(c, m, edges[b]..<edges[b + 1], step: q, into: out) != nil
+                        for (b, band) in layout.bands.enumerated() where chosen[b] != nil {
+                            let q = gain - offsets[b]
+                            guard q >= 0, PowerLawQuantizer.quantize(c, m, band.lines, step: q, into: out) != nil
                             else { return false }
                         }
                         return true
@@ -117,65 +232,41 @@ enum GranuleCoder {
                 }
             }
             guard ok else { return nil }
-            let coding = values.withUnsafeBufferPointer { HuffmanCoder.plan($0, bandEdges: edges) }
+            let coding = values.withUnsafeBufferPointer { HuffmanCoder.plan($0, bandEdges: layout.huffmanEdges) }
             guard coding.bits + part2 <= maxBits else { return nil }
             for i in 0..<576 where lines[i] < 0 { values[i] = -values[i] }
             return (values, coding)
         }
         var low = 0, high = 255
-        var best = attempt(high)
-        if best == nil {
-            // Even the coarsest gain overflows the budget: keep only the zeroing.
-            return silent()
-        }
+        guard var best = attempt(high) else { return nil }
         while low < high {
             let mid = (low + high) / 2
             if let fit = attempt(mid) { best = fit; high = mid } else { low = mid + 1 }
         }
-        let result = best!
-        var info = GranuleSideInfo()
-        info.globalGain = high
-        info.scalefacCompress = compress
-        info.scalefacScale = scale
-        info.bigValues = result.coding.bigValues
-        info.tableSelect = result.coding.tableSelect
-        info.region0Count = result.coding.region0Count
-        info.region1Count = result.coding.region1Count
-        info.count1TableB = result.coding.count1TableB
-        info.part23Length = part2 + result.coding.bits
-        return CodedGranule(values: result.values, scalefactors: scalefactors, info: info, coding: result.coding,
-                            part2Bits: part2)
-    }
-
-    /// Scalefactors bringing each kept band from `gain` down to (at most) its
-    /// chosen step, in steps of `unit`, within the field widths (4 bits for
-    /// bands 0…10, 3 for 11…20).
-    private static func amplification(_ chosen: [Int?], gain: Int, unit: Int) -> [Int] {
-        (0..<21).map { b in
-            guard let q = chosen[b] else { return 0 }
-            let wanted = (gain - q + unit - 1) / unit
-            return min(wanted, b < 11 ? 15 : 7)
-        }
+        return (high, best.values, best.coding)
     }
 
     /// The scalefac_compress with the fewest bits that holds every scalefactor.
-    static func scalefacCompress(for scalefactors: [Int]) -> Int {
-        let lowMax = scalefactors[0..<11].max() ?? 0
-        let highMax = scalefactors[11..<21].max() ?? 0
+    static func scalefacCompress(for scalefactors: [Int], layout: GranuleLayout) -> Int {
+        let lowMax = scalefactors[0..<layout.lowSlots].max() ?? 0
+        let highMax = scalefactors[layout.lowSlots...].max() ?? 0
         let fits = ISO11172_3.scalefactorBitWidths.indices.filter {
             let w = ISO11172_3.scalefactorBitWidths[$0]
             return lowMax < 1 << w.low && highMax < 1 << w.high
         }
         return fits.min {
-            let a = ISO11172_3.scalefactorBitWidths[$0], b = ISO11172_3.scalefactorBitWidths[$1]
-            return 11 * a.low + 10 * a.high < 11 * b.low + 10 * b.high
+            layout.scalefactorBits(ISO11172_3.scalefactorBitWidths[$0]) < layout.scalefactorBits(ISO11172_3.scalefactorBitWidths[$1])
         }!
     }
 
-    private static func silent() -> CodedGranule {
+    /// A granule with nothing in it, still carrying its block type (the decoder's windows depend on it).
+    private static func silent(_ layout: GranuleLayout) -> CodedGranule {
         let coding = HuffmanCoding(bigValues: 0, count1: 0, tableSelect: [0, 0, 0], region0Count: 0,
                                    region1Count: 0, count1TableB: false, bits: 0)
-        return CodedGranule(values: [Int32](repeating: 0, count: 576), scalefactors: [Int](repeating: 0, count: 21),
-                            info: GranuleSideInfo(), coding: coding, part2Bits: 0)
+        var info = GranuleSideInfo()
+        info.windowSwitching = layout.blockType != 0
+        info.blockType = layout.blockType
+        return CodedGranule(values: [Int32](repeating: 0, count: 576), scalefactors: [Int](repeating: 0, count: layout.slotCount),
+                            info: info, coding: coding, part2Bits: 0)
     }
 }

@@ -1,32 +1,44 @@
 import RealModule
 
 /// The second stage of Layer III's hybrid filterbank (Annex C, clause
-/// C.1.5.3): per subband, an 18-line MDCT over the 36 samples of the last and
-/// the current granule (long blocks, sine window), then the alias-reduction
-/// butterflies between neighbouring subbands. 576 lines per granule, in
-/// frequency order (subband·18 + line).
+/// C.1.5.3): per subband, an MDCT over the 36 samples of the last and the
+/// current granule, windowed for the block type: one 18-line transform for
+/// normal, start and stop blocks, then the alias-reduction butterflies
+/// between neighbouring subbands; or three 6-line transforms of 12 samples
+/// (offsets 6, 12, 18) for a short block, without alias reduction. 576 lines
+/// per granule: subband·18 + line for long blocks, subband·18 + 3·line +
+/// window for short ones (the decoder's order after reordering).
 struct HybridMDCT {
     /// The previous granule's 18 samples of each subband.
     private var previous = [Float](repeating: 0, count: 32 * 18)
     private var block = [Float](repeating: 0, count: 36)
 
-    /// w[k]·cos(π/72·(2k + 1 + 18)(2i + 1))/9, i = 0…17 rows, k = 0…35
-    /// columns, with the long window w[k] = sin(π/36·(k + ½)). The decoder's
-    /// IMDCT, windowing and overlap-add return 36/4 = 9 times the input of
-    /// this unnormalised pair; dividing here keeps the chain at unit gain.
-    private static let kernel: [Float] = (0..<(18 * 36)).map { entry in
-        let i = entry / 36, k = entry % 36
-        let windowAngle: Double = (Double(k) + 0.5) * (Double.pi / 36)
-        let phase: Double = Double((2 * k + 19) * (2 * i + 1)) * (Double.pi / 72)
-        let product: Double = Double.sin(windowAngle) * Double.cos(phase) / 9
-        return Float(product)
+    /// Per block type 0, 1, 3: w[k]·cos(π/72·(2k + 1 + 18)(2i + 1))/9 at
+    /// [i·36 + k]. The decoder's IMDCT, windowing and overlap-add return N/4
+    /// times the input of this unnormalised pair (9 for N = 36, 3 for N = 12);
+    /// dividing here keeps the chain at unit gain.
+    private static let longKernels: [[Float]] = ISO11172_3.blockWindows.map { window in
+        (0..<(18 * 36)).map { entry in
+            let i = entry / 36, k = entry % 36
+            let phase: Double = Double((2 * k + 19) * (2 * i + 1)) * (Double.pi / 72)
+            return window[k] * Float(Double.cos(phase) / 9)
+        }
+    }
+    /// w[k]·cos(π/24·(2k + 1 + 6)(2i + 1))/3 at [i·12 + k], the short window.
+    private static let shortKernel: [Float] = (0..<(6 * 12)).map { entry in
+        let i = entry / 12, k = entry % 12
+        let phase: Double = Double((2 * k + 7) * (2 * i + 1)) * (Double.pi / 24)
+        return ISO11172_3.shortWindow[k] * Float(Double.cos(phase) / 3)
     }
 
     /// Transforms one granule: `subbandSamples[t·32 + sb]` for t = 0…17 (the
-    /// filterbank's output order) into 576 MDCT lines.
-    mutating func transform(_ subbandSamples: UnsafeBufferPointer<Float>, into lines: UnsafeMutableBufferPointer<Float>) {
+    /// filterbank's output order) into 576 lines, windowed for `blockType`.
+    mutating func transform(_ subbandSamples: UnsafeBufferPointer<Float>, blockType: Int,
+                            into lines: UnsafeMutableBufferPointer<Float>) {
         precondition(subbandSamples.count == 576 && lines.count == 576, "a granule is 18 × 32 samples")
-        Self.kernel.withUnsafeBufferPointer { kernel in
+        let short = blockType == 2
+        let kernel = short ? Self.shortKernel : Self.longKernels[blockType]
+        kernel.withUnsafeBufferPointer { kernel in
             for sb in 0..<32 {
                 for t in 0..<18 {
                     // Odd subbands are spectrally inverted: negate their odd time samples.
@@ -37,15 +49,28 @@ struct HybridMDCT {
                     previous[sb * 18 + t] = current
                 }
                 block.withUnsafeBufferPointer { z in
-                    for i in 0..<18 {
-                        let row = kernel.baseAddress! + 36 * i
-                        var sum: Float = 0
-                        for k in 0..<36 { sum += row[k] * z[k] }
-                        lines[sb * 18 + i] = sum
+                    if short {
+                        for w in 0..<3 {
+                            let segment = z.baseAddress! + 6 + 6 * w
+                            for i in 0..<6 {
+                                let row = kernel.baseAddress! + 12 * i
+                                var sum: Float = 0
+                                for k in 0..<12 { sum += row[k] * segment[k] }
+                                lines[sb * 18 + 3 * i + w] = sum
+                            }
+                        }
+                    } else {
+                        for i in 0..<18 {
+                            let row = kernel.baseAddress! + 36 * i
+                            var sum: Float = 0
+                            for k in 0..<36 { sum += row[k] * z[k] }
+                            lines[sb * 18 + i] = sum
+                        }
                     }
                 }
             }
         }
+        guard !short else { return }
         // Alias reduction: the transpose of the decoder's butterflies.
         for sb in 1..<32 {
             for i in 0..<8 {

@@ -173,15 +173,10 @@ enum GranuleDecoder {
     /// subband order with windows interleaved: line f of window w goes to 3f + w.
     static func reorder(_ lines: inout [Float], _ g: GranuleSideInfo, shortEdges: [Int], scratch: inout [Float]) {
         guard g.windowSwitching && g.blockType == 2 else { return }
-        let firstBand = g.mixedBlock ? 3 : 0
-        var source = shortFrom(g, shortEdges: shortEdges)
+        let start = shortFrom(g, shortEdges: shortEdges)
+        let order = ISO11172_3.shortBitstreamOrder(shortEdges: shortEdges, firstBand: g.mixedBlock ? 3 : 0)
         for i in 0..<576 { scratch[i] = lines[i] }
-        for b in firstBand..<13 {
-            let start = shortEdges[b], width = shortEdges[b + 1] - start
-            for w in 0..<3 {
-                for j in 0..<width { lines[3 * (start + j) + w] = scratch[source]; source += 1 }
-            }
-        }
+        for (position, line) in order.enumerated() { lines[line] = scratch[start + position] }
     }
 }
 

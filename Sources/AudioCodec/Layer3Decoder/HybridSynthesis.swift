@@ -22,15 +22,6 @@ struct HybridSynthesis {
         let angle: Double = Double((2 * i + 7) * (2 * k + 1)) * (Double.pi / 24)
         return Float(Double.cos(angle))
     }
-    /// Windows of block types 0, 1 and 3 (36 samples) and the short window (12).
-    private static let windows: [[Float]] = {
-        func sine(_ n: Int, _ length: Double) -> Float { Float(Double.sin(Double.pi / length * (Double(n) + 0.5))) }
-        let normal = (0..<36).map { sine($0, 36) }
-        let start = (0..<36).map { i -> Float in i < 18 ? sine(i, 36) : (i < 24 ? 1 : (i < 30 ? sine(i - 18, 12) : 0)) }
-        let stop = (0..<36).map { i -> Float in i < 6 ? 0 : (i < 12 ? sine(i - 6, 12) : (i < 18 ? 1 : sine(i, 36))) }
-        return [normal, start, normal, stop]
-    }()
-    private static let shortWindow: [Float] = (0..<12).map { Float(Double.sin(Double.pi / 12 * (Double($0) + 0.5))) }
     /// cos((16 + i)(2k + 1)π/64) at [i·32 + k].
     private static let matrix: [Float] = (0..<(64 * 32)).map { entry in
         let i = entry / 32, k = entry % 32
@@ -62,7 +53,7 @@ struct HybridSynthesis {
             let longHere = sb < longSubbands
             for i in 0..<36 { block[i] = 0 }
             if longHere {
-                let window = Self.windows[short ? 0 : g.blockType]
+                let window = ISO11172_3.blockWindows[short ? 0 : g.blockType]
                 for i in 0..<36 {
                     var sum: Float = 0
                     for k in 0..<18 { sum += lines[sb * 18 + k] * Self.imdctLong[i * 18 + k] }
@@ -73,7 +64,7 @@ struct HybridSynthesis {
                     for i in 0..<12 {
                         var sum: Float = 0
                         for k in 0..<6 { sum += lines[sb * 18 + 3 * k + w] * Self.imdctShort[i * 6 + k] }
-                        block[6 + 6 * w + i] += sum * Self.shortWindow[i]
+                        block[6 + 6 * w + i] += sum * ISO11172_3.shortWindow[i]
                     }
                 }
             }

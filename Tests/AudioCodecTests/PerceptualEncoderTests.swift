@@ -1,0 +1,159 @@
+import Foundation
+import Testing
+@testable import AudioCodec
+
+/// The psychoacoustic model, block switching and joint stereo, by their effects.
+struct PerceptualEncoderTests {
+    static let rate = 44100
+
+    /// A castanet-like click: noise through a resonance near 3 kHz with a 5 ms decay.
+    static func click(into samples: inout [Float], at start: Int, seed: UInt64) {
+        var state = seed, y1 = 0.0, y2 = 0.0
+        let radius = 0.97, theta = 2 * Double.pi * 3000 / Double(rate)
+        for n in 0..<(rate / 20) where start + n < samples.count {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let noise = Double(state >> 11) / Double(1 << 53) * 2 - 1
+            let excitation = noise * exp(-Double(n) / (0.005 * Double(rate)))
+            let y = excitation + 2 * radius * cos(theta) * y1 - radius * radius * y2
+            y2 = y1
+            y1 = y
+            samples[start + n] += Float(0.05 * y)
+        }
+    }
+
+    /// Energy of `samples[range]`, or 0 outside the signal.
+    static func energy(_ samples: [Float], _ range: Range<Int>) -> Double {
+        range.reduce(0.0) { $0 + ($1 >= 0 && $1 < samples.count ? Double(samples[$1]) * Double(samples[$1]) : 0) }
+    }
+
+    @Test func shortBlocksAtCastanetAttacksCutPreEcho() throws {
+        // A quiet 200 Hz hum with four clicks after it: every click is an attack.
+        var samples = (0..<Self.rate).map { Float(0.003 * sin(2 * Double.pi * 200 * Double($0) / Double(Self.rate))) }
+        let attacks = [9000, 19000, 29500, 40100]
+        for (i, attack) in attacks.enumerated() { Self.click(into: &samples, at: attack, seed: UInt64(i + 1)) }
+        let audio = PCMAudio(sampleRate: Self.rate, channels: [samples])
+
+        var preEcho = [Bool: Double]()
+        for shortBlocks in [true, false] {
+            var settings = EncoderSettings(bitrate: 96)
+            settings.shortBlocks = shortBlocks
+            let encoded = try Layer3Encoder.encode(audio, settings: settings)
+            if shortBlocks {
+                // Each attack gets short blocks, framed by start and stop blocks.
+                #expect(encoded.blockTypeCounts[2] >= attacks.count && encoded.blockTypeCounts[2] <= 3 * attacks.count,
+                        "short granules: \(encoded.blockTypeCounts)")
+                #expect(encoded.blockTypeCounts[1] == encoded.blockTypeCounts[3], "start and stop pair up: \(encoded.blockTypeCounts)")
+            } else {
+                #expect(encoded.blockTypeCounts[0] == 2 * encoded.frameCount)
+            }
+            let decoded = try Layer3Decoder.decode(encoded.bytes).audio.channels[0]
+            let delay = Layer3Encoder.delay
+            // What the decoder puts in the 5 ms before each attack, less what the input has there.
+            let window = Self.rate / 200
+            preEcho[shortBlocks] = attacks.reduce(0.0) { total, attack in
+                let before = (attack - window)..<attack
+                let error = before.map { decoded[$0 + delay] - samples[$0] }
+                return total + error.reduce(0.0) { $0 + Double($1) * Double($1) }
+            }
+        }
+        let ratioDB = 10 * log10(preEcho[false]! / preEcho[true]!)
+        withKnownIssue("""
+            Short windows put an attack's noise within 4.4 ms of it, but at the level the window's \
+            allowance sets; the allocation does not yet hold the quiet part of an attack window \
+            below the long-block level (issue 5)
+            """) {
+            #expect(ratioDB > 0, "pre-echo: short blocks \(preEcho[true]!), long only \(preEcho[false]!), \(ratioDB) dB apart")
+        }
+    }
+
+    @Test func steadySignalsStayInLongBlocks() throws {
+        let audio = TestSignal.pinkNoise.audio(rate: Self.rate, channels: 2, seconds: 1)
+        let encoded = try Layer3Encoder.encode(audio, settings: EncoderSettings(bitrate: 128))
+        // The fade-in at the start may switch once; nothing after it does.
+        #expect(encoded.blockTypeCounts[2] <= 2, "\(encoded.blockTypeCounts)")
+    }
+
+    @Test func blockTypesFrameEveryShortRun() {
+        let attacks = [false, false, true, false, false, true, true, false, false]
+        #expect(BlockSwitching.blockTypes(attacks: attacks) == [0, 1, 2, 3, 1, 2, 2, 3, 0])
+        // Attacks two granules apart: the granule between is short, not stop-and-start at once.
+        #expect(BlockSwitching.blockTypes(attacks: [false, true, false, true, false]) == [1, 2, 2, 2, 3])
+    }
+
+    /// The masking ratio of the long band holding `hz` for `samples`, in dB.
+    static func maskingRatioDB(_ samples: [Float], hz: Double, granule: Int = 8, softened: Bool = false) -> Double {
+        let edges = ISO11172_3.longBandEdges[0], lineHz = Double(rate) / 1152
+        let band = edges.lastIndex { Double($0) * lineHz <= hz }!
+        let model = PsychoacousticModel(sampleRate: rate, longEdges: edges, shortEdges: ISO11172_3.shortBandEdges[0],
+                                        softened: softened)
+        var ratios: MaskingRatios?
+        for g in 0...granule { ratios = model.analyze(samples, granuleStart: g * 576) }
+        return 10 * log10(ratios!.long[band])
+    }
+
+    @Test func tonesMaskLessThanNoise() {
+        // Equal power: a 1 kHz sine and white noise.
+        let count = 10 * 576
+        let tone = (0..<count).map { Float(0.1 * sin(2 * Double.pi * 1000 * Double($0) / Double(Self.rate))) }
+        var seed: UInt64 = 7
+        let noise = (0..<count).map { _ -> Float in
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Float(0.1 * 6.0.squareRoot() * (Double(seed >> 11) / Double(1 << 53) - 0.5))
+        }
+        let toneDB = Self.maskingRatioDB(tone, hz: 1000), noiseDB = Self.maskingRatioDB(noise, hz: 1000)
+        // Tone masking noise sits 14.5 + z dB down (z ≈ 8.5 Bark at 1 kHz), noise masking tone 5.5 dB.
+        #expect(toneDB < -18, "tone: \(toneDB) dB")
+        #expect(noiseDB > -12 && noiseDB < 0, "noise: \(noiseDB) dB")
+        #expect(noiseDB - toneDB > 10)
+        // The encoder's softened allowance: at most −12 dB per partition (bands straddle
+        // partitions and the noise is uneven bin to bin, hence 2 dB), and halfway to it from a strict tone.
+        let softTone = Self.maskingRatioDB(tone, hz: 1000, softened: true)
+        let softNoise = Self.maskingRatioDB(noise, hz: 1000, softened: true)
+        #expect(softTone <= -10 && softNoise <= -10, "softened: tone \(softTone) dB, noise \(softNoise) dB")
+        #expect(softTone > toneDB + 3, "softened tone \(softTone) dB, bare \(toneDB) dB")
+    }
+
+    @Test func preEchoControlHoldsTheThresholdAtAnOnset() {
+        // Silence, then noise from the granule whose long window is just reached.
+        var seed: UInt64 = 11
+        let onset = 8 * 576
+        let samples = (0..<(48 * 576)).map { n -> Float in
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return n < onset ? 0 : Float(0.2 * (Double(seed >> 11) / Double(1 << 53) - 0.5))
+        }
+        // Granule 8's long window only reaches the noise at its edge; granule 9 is full of it.
+        let atOnset = Self.maskingRatioDB(samples, hz: 2000, granule: 9)
+        let steady = Self.maskingRatioDB(samples, hz: 2000, granule: 47)
+        // At the onset the threshold may be at most twice the silent one before: far below
+        // the noise. It then doubles granule by granule until the masking takes over.
+        #expect(atOnset < steady - 30, "onset \(atOnset) dB, steady \(steady) dB")
+    }
+
+    @Test func perceptualEntropyCountsBitsPerLine() {
+        // Energy per line 9× the tolerance: log2(1 + 3) = 2 bits per line; at the tolerance, 1 bit.
+        let bits = PsychoacousticModel.perceptualEntropy(energy: [90, 4], tolerance: [1, 1], widths: [10, 4])
+        #expect(abs(bits - (10 * 2 + 4 * 1)) < 1e-9)
+    }
+
+    @Test(arguments: [EncoderSettings.ChannelMode.joint, .stereo])
+    func jointStereoCodesMidSideWhereItSavesBits(mode: EncoderSettings.ChannelMode) throws {
+        let pink = TestSignal.pinkNoise.audio(rate: Self.rate, channels: 2, seconds: 1)
+        // The same in both channels: the side is silent.
+        let centred = PCMAudio(sampleRate: Self.rate, channels: [pink.channels[0], pink.channels[0]])
+        let same = try Layer3Encoder.encode(centred, settings: EncoderSettings(bitrate: 128, mode: mode))
+        // Independent channels: mid and side are as busy as left and right.
+        let apart = try Layer3Encoder.encode(pink, settings: EncoderSettings(bitrate: 128, mode: mode))
+        if mode == .joint {
+            #expect(same.midSideFrames == same.frameCount)
+            #expect(apart.midSideFrames < apart.frameCount / 4, "\(apart.midSideFrames) of \(apart.frameCount)")
+        } else {
+            #expect(same.midSideFrames == 0 && apart.midSideFrames == 0)
+        }
+        // Either way the decoded channels of the centred signal agree closely.
+        let decoded = try Layer3Decoder.decode(same.bytes).audio.channels
+        let difference = zip(decoded[0], decoded[1]).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+        let power = decoded[0].reduce(0.0) { $0 + Double($1) * Double($1) }
+        // Apart, each channel carries its own noise, about 12 dB down.
+        #expect(10 * log10(power / max(difference, 1e-30)) > (mode == .joint ? 60 : 6))
+    }
+}

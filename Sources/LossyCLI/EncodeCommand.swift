@@ -35,9 +35,35 @@ struct Encode: ParsableCommand {
     @Option(help: ArgumentHelp("Lowpass cutoff in Hz (default: chosen by bitrate).", valueName: "hz"))
     var lowpass: Double?
 
+    @Option(help: "Title, written to an ID3v2.4 tag (as are --artist, --album, --year and --comment).")
+    var title: String?
+
+    @Option(help: "Artist (ID3v2.4 TPE1).")
+    var artist: String?
+
+    @Option(help: "Album (ID3v2.4 TALB).")
+    var album: String?
+
+    @Option(help: "Year of the recording, 0–9999 (ID3v2.4 TDRC).")
+    var year: Int?
+
+    @Option(help: "Comment (ID3v2.4 COMM, language eng).")
+    var comment: String?
+
+    /// Each text field may take up to 1 MB: a tag is metadata, not a payload.
+    static let tagFieldLimit = 1 << 20
+
     func validate() throws {
         if let lowpass, !lowpass.isFinite || lowpass <= 0 {
             throw ValidationError("--lowpass must be a positive frequency in Hz, got \(formatNumber(lowpass))")
+        }
+        if let year, !(0...9999).contains(year) {
+            throw ValidationError("--year must be 0–9999, got \(year)")
+        }
+        for (flag, value) in [("--title", title), ("--artist", artist), ("--album", album), ("--comment", comment)] {
+            if let value, value.utf8.count > Self.tagFieldLimit {
+                throw ValidationError("\(flag) is \(value.utf8.count) bytes; a tag field may take at most \(Self.tagFieldLimit)")
+            }
         }
         try requireDistinctPaths(input: input, output: output)
     }
@@ -46,7 +72,8 @@ struct Encode: ParsableCommand {
         let audio = try AudioFileReader.read(path: input)
         let settings = EncoderSettings(bitrate: bitrate, mode: mode, crc: crc, lowpassHz: lowpass, shortBlocks: !noShortBlocks)
         let encoded = try Layer3Encoder.encode(audio, settings: settings)
-        try AtomicFile.write(Data(encoded.bytes), to: output)
+        let tag = ID3v2Tag(title: title, artist: artist, album: album, year: year, comment: comment)
+        try AtomicFile.write(Data((tag.isEmpty ? [] : tag.bytes) + encoded.bytes), to: output)
         let seconds = Double(encoded.inputLength) / Double(encoded.sampleRate)
         print("""
             \(output): \(encoded.frameCount) frames, \(encoded.bytes.count) bytes, \

@@ -15,6 +15,35 @@ struct EncodeCommandTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["out.mp3"])
     }
 
+    @Test func tagsReadBackInFfprobeAndMpg123() throws {
+        let folder = try Lossy.temporaryFolder()
+        let run = try Lossy.run(["encode", Self.sample, "-o", "tagged.mp3", "--bitrate", "64", "--title", "Tōne & chirp",
+                                 "--artist", "LossyLab", "--album", "Samples", "--year", "2026", "--comment", "what was discarded"],
+                                in: folder)
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let path = folder.appendingPathComponent("tagged.mp3").path
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(Array(bytes.prefix(5)) == Array("ID3".utf8) + [4, 0])
+        let probe = try Lossy.run(["-v", "error", "-show_entries", "format_tags", "-of", "default=noprint_wrappers=1", path],
+                                  program: "/usr/bin/ffprobe")
+        #expect(probe.status == 0, "ffprobe: \(probe.stderr)")
+        for line in ["TAG:title=Tōne & chirp", "TAG:artist=LossyLab", "TAG:album=Samples", "TAG:date=2026",
+                     "TAG:comment=what was discarded"] {
+            #expect(probe.stdout.contains(line), "ffprobe: \(probe.stdout)")
+        }
+        // mpg123 1.31 shows v2.4's TDRC as no year; the rest it reads.
+        let player = try Lossy.run(["-t", "-v", path], program: "/usr/bin/mpg123")
+        #expect(player.status == 0, "mpg123: \(player.stderr)")
+        for field in ["Title:   Tōne & chirp", "Artist:  LossyLab", "Album:   Samples", "Comment: what was discarded"] {
+            #expect(player.stderr.contains(field), "mpg123: \(player.stderr)")
+        }
+        // The tag in front of the stream leaves the audio as it was.
+        let plain = try Lossy.run(["encode", Self.sample, "-o", "plain.mp3", "--bitrate", "64"], in: folder)
+        #expect(plain.status == 0)
+        let untagged = try Data(contentsOf: folder.appendingPathComponent("plain.mp3"))
+        #expect(bytes.suffix(untagged.count) == untagged)
+    }
+
     @Test func badRequestsEndWithOneClearLine() throws {
         let folder = try Lossy.temporaryFolder()
         let rate22k = folder.appendingPathComponent("22k.wav").path
@@ -29,6 +58,8 @@ struct EncodeCommandTests {
             (["encode", Self.sample, "-o", "x.mp3", "--lowpass=-5"], 64, "--lowpass must be a positive frequency in Hz, got -5"),
             (["encode", Self.sample, "-o", "x.mp3", "--mode", "surround"], 64, "The value 'surround' is invalid for '--mode <mode>'"),
             (["encode", Self.sample], 64, "Missing expected argument '--output <out.mp3>'"),
+            (["encode", Self.sample, "-o", "x.mp3", "--year", "20260"], 64, "--year must be 0–9999, got 20260"),
+            (["encode", Self.sample, "-o", "x.mp3", "--year", "soon"], 64, "The value 'soon' is invalid for '--year <year>'"),
             (["encode", "/nonexistent.wav", "-o", "x.mp3"], 1, "cannot read audio from /nonexistent.wav: "),
         ]
         for (arguments, status, message) in cases {

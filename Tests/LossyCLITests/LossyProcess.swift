@@ -21,9 +21,10 @@ enum Lossy {
         return folder.appendingPathComponent("lossy")
     }()
 
-    static func run(_ arguments: [String], in folder: URL? = nil) throws -> LossyRun {
+    /// Runs `lossy`, or with `program` another tool (a referee) by its path.
+    static func run(_ arguments: [String], in folder: URL? = nil, program: String? = nil) throws -> LossyRun {
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = program.map { URL(fileURLWithPath: $0) } ?? executable
         process.arguments = arguments
         if let folder { process.currentDirectoryURL = folder }
         let out = Pipe(), err = Pipe()

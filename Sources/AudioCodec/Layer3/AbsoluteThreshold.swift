@@ -13,6 +13,13 @@ enum AbsoluteThreshold {
     /// Level in dB SPL at which a full-scale sine is assumed to play.
     static let fullScaleSPL = 96.0
 
+    /// The power of a tone at the threshold in quiet at the most sensitive of
+    /// `frequencies` (Hz), in the scale where a full-scale sine has `fullScalePower`.
+    static func quietestPower(over frequencies: some Sequence<Double>, fullScalePower: Double) -> Double {
+        let quietest = frequencies.map { decibelsSPL(atHz: $0) }.min()!
+        return fullScalePower * Double.exp10((quietest - fullScaleSPL) / 10)
+    }
+
     /// Critical-band rate in Bark at f Hz (Zwicker & Terhardt, 1980).
     static func bark(_ f: Double) -> Double {
         13 * Double.atan(0.00076 * f) + 3.5 * Double.atan((f / 7500) * (f / 7500))
@@ -38,8 +45,9 @@ struct ThresholdInQuiet {
             let lineHz = Double(sampleRate) / Double(2 * lines)
             return (0..<(edges.count - 1)).map { b in
                 let range = edges[b]..<edges[b + 1]
-                let quietest = range.map { AbsoluteThreshold.decibelsSPL(atHz: (Double($0) + 0.5) * lineHz) }.min()!
-                return sineEnergy * Double.exp10((quietest - AbsoluteThreshold.fullScaleSPL) / 10) / Double(range.count)
+                let tone = AbsoluteThreshold.quietestPower(over: range.lazy.map { (Double($0) + 0.5) * lineHz },
+                                                           fullScalePower: sineEnergy)
+                return tone / Double(range.count)
             }
         }
         long = perLine(longEdges, lines: 576, sineEnergy: longSineEnergy)

@@ -143,21 +143,18 @@ public enum Layer3Encoder {
                     return GranuleInput(lines: lines, tolerance: tolerance(lines, ratios, layout, quiet), layout: layout)
                 })
             }
-            let midSide = mode == .joint && channels == 2 && midSideSavesBits(inputs)
-            if midSide {
-                midSideFrames += 1
-                inputs = inputs.map(midSideInputs)
-            }
+            let stereo = stereoCoding(inputs, joint: mode == .joint)
+            inputs = stereo.inputs
+            let entropy = stereo.entropy
+            if stereo.midSide { midSideFrames += 1 }
             var sideInfo = SideInfo(channels: channels)
-            var granules = [[CodedGranule]]()
             let available = stream.beginFrame()
-            let entropy = inputs.map { $0.reduce(0) { $0 + Self.perceptualEntropy($1) } }
             perceptualEntropy += entropy
             let frameBits = frameBudget(available: available, slotBits: 8 * stream.slotBytes, demand: entropy.reduce(0, +))
             // Both granules of every channel share one allocation: one noise-to-mask
             // slope across the frame, so an attack granule takes bits from a quiet one.
             let coded = GranuleCoder.code(inputs[0] + inputs[1], maxBits: frameBits)
-            granules = [Array(coded[0..<channels]), Array(coded[channels...])]
+            var granules = [Array(coded[0..<channels]), Array(coded[channels...])]
             for granule in 0..<2 { blockTypeCounts[inputs[granule][0].layout.blockType] += 1 }
             shareScalefactors(&granules, &sideInfo)
             var mainData = BitWriter(reservingBytes: 2 * stream.slotBytes)
@@ -181,7 +178,7 @@ public enum Layer3Encoder {
                 }
             }
             mainDataBits += mainData.count
-            stream.endFrame(sideInfo: sideInfo, mainData: mainData, modeExtension: midSide ? 2 : 0)
+            stream.endFrame(sideInfo: sideInfo, mainData: mainData, modeExtension: stereo.midSide ? 2 : 0)
         }
         return EncodedAudio(bytes: stream.finish(), frameCount: frameCount, sampleRate: audio.sampleRate,
                             channelCount: channels, delay: delay, inputLength: audio.frameCount, lowpassHz: cutoff,
@@ -194,7 +191,7 @@ public enum Layer3Encoder {
     static func tolerance(_ lines: [Float], _ ratios: MaskingRatios, _ layout: GranuleLayout,
                           _ quiet: ThresholdInQuiet) -> [Double] {
         layout.bands.enumerated().map { b, band in
-            let energy = band.lines.reduce(0.0) { $0 + Double($1 < lines.count ? lines[$1] * lines[$1] : 0) }
+            let energy = band.lines.reduce(0.0) { $0 + Double(lines[$1] * lines[$1]) }
             let shortBand = b / 3
             let ratio = layout.short ? ratios.short[b] : ratios.long[b]
             let inQuiet = layout.short ? quiet.short[shortBand] : quiet.long[b]
@@ -219,11 +216,17 @@ public enum Layer3Encoder {
                 GranuleInput(lines: side, tolerance: tolerance, layout: pair[1].layout)]
     }
 
-    /// Whether mid/side needs fewer bits than left/right for this frame, by perceptual entropy.
-    static func midSideSavesBits(_ granules: [[GranuleInput]]) -> Bool {
-        let leftRight = granules.reduce(0.0) { $0 + $1.reduce(0) { $0 + perceptualEntropy($1) } }
-        let midSide = granules.reduce(0.0) { $0 + midSideInputs($1).reduce(0) { $0 + perceptualEntropy($1) } }
-        return midSide < leftRight
+    /// A frame's granules as they will be coded, with the perceptual entropy
+    /// of each: mid/side when joint stereo is on and that needs fewer bits
+    /// than left/right by perceptual entropy, otherwise as they came.
+    static func stereoCoding(_ granules: [[GranuleInput]], joint: Bool)
+        -> (inputs: [[GranuleInput]], entropy: [Double], midSide: Bool) {
+        func entropy(_ granule: [GranuleInput]) -> Double { granule.reduce(0) { $0 + perceptualEntropy($1) } }
+        let leftRight = granules.map(entropy)
+        guard joint && granules[0].count == 2 else { return (granules, leftRight, false) }
+        let midSideGranules = granules.map(midSideInputs)
+        let midSide = midSideGranules.map(entropy)
+        return midSide.reduce(0, +) < leftRight.reduce(0, +) ? (midSideGranules, midSide, true) : (granules, leftRight, false)
     }
 
     /// The bits a frame's two granules may spend: its own slot, plus what

@@ -45,8 +45,7 @@ struct MaskingPartitions {
         self.spreading = spreading
         let fullScale = 3 * Double(fftSize * fftSize) / 32
         quiet = ranges.map { range in
-            let quietest = range.map { AbsoluteThreshold.decibelsSPL(atHz: Double($0) * binHz) }.min()!
-            return fullScale * Double.exp10((quietest - AbsoluteThreshold.fullScaleSPL) / 10)
+            AbsoluteThreshold.quietestPower(over: range.lazy.map { Double($0) * binHz }, fullScalePower: fullScale)
         }
     }
 

@@ -15,12 +15,11 @@ struct Inspect: ParsableCommand {
         let audio: PCMAudio
         var lines = [String]()
         if let stream = try mp3Stream() {
-            audio = stream.decoded.audio
-            let seconds = audio.duration
-            lines.append("format       MPEG audio Layer III, \(stream.decoded.frameCount) frames")
-            lines.append("bitrate      \(formatFixed(Double(stream.bytes) * 8 / max(seconds, 1e-9) / 1000, decimals: 1)) kbit/s on average")
-            lines.append("damaged      \(stream.decoded.damagedFrames) frame(s)")
-            if let gapless = stream.decoded.gapless {
+            audio = stream.audio
+            lines.append("format       MPEG audio Layer III, \(stream.frameCount) frames")
+            lines.append("bitrate      \(formatFixed(stream.averageBitrate, decimals: 1)) kbit/s on average")
+            lines.append("damaged      \(stream.damagedFrames) frame(s)")
+            if let gapless = stream.gapless {
                 lines.append("gapless      encoder delay \(gapless.delay), padding \(gapless.padding) samples (trimmed)")
             }
         } else {
@@ -47,12 +46,12 @@ struct Inspect: ParsableCommand {
     }
 
     /// The decoded stream when the file is MP3 (by extension, ID3v2 tag or frame sync).
-    private func mp3Stream() throws -> (decoded: DecodedStream, bytes: Int)? {
+    private func mp3Stream() throws -> DecodedStream? {
         guard let data = try? Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped) else { return nil }
         let head = [UInt8](data.prefix(3))
         let looksLikeMP3 = file.lowercased().hasSuffix(".mp3") || head.starts(with: Array("ID3".utf8))
             || (head.count >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0)
         guard looksLikeMP3 else { return nil }
-        return (try Layer3Decoder.decode([UInt8](data)), data.count)
+        return try Layer3Decoder.decode([UInt8](data))
     }
 }

@@ -1,3 +1,4 @@
+import AudioCodec
 import Foundation
 import Testing
 
@@ -8,10 +9,12 @@ struct EncodeCommandTests {
         let folder = try Lossy.temporaryFolder()
         let run = try Lossy.run(["encode", Self.sample, "-o", "out.mp3", "--bitrate", "96", "--crc"], in: folder)
         #expect(run.status == 0, "stderr: \(run.stderr)")
-        #expect(run.stdout.contains("out.mp3: 78 frames, 24450 bytes"))
+        // 78 audio frames of 96 kbit/s (24 450 bytes) after an Info frame of the same bitrate (313 bytes).
+        #expect(run.stdout.contains("out.mp3: 78 frames, 24763 bytes"))
         let bytes = try Data(contentsOf: folder.appendingPathComponent("out.mp3"))
-        // Frame sync, MPEG-1 Layer III with CRC, 96 kbit/s at 44.1 kHz.
-        #expect(Array(bytes.prefix(3)) == [0xFF, 0xFA, 0x70])
+        // Frame sync, MPEG-1 Layer III, 96 kbit/s at 44.1 kHz: the Info frame without CRC, the audio with.
+        #expect(Array(bytes.prefix(3)) == [0xFF, 0xFB, 0x70])
+        #expect(Array(bytes[313..<316]) == [0xFF, 0xFA, 0x70])
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["out.mp3"])
     }
 
@@ -44,6 +47,36 @@ struct EncodeCommandTests {
         #expect(bytes.suffix(untagged.count) == untagged)
     }
 
+    /// VBR with the report and the ghost: the report's frames are the stream's,
+    /// its NMR tails are there, and input = decoded + ghost, sample for sample.
+    @Test func variableBitrateWithReportAndGhost() throws {
+        let folder = try Lossy.temporaryFolder()
+        let run = try Lossy.run(["encode", Self.sample, "-o", "v.mp3", "--vbr", "4", "--report", "r.json", "--ghost", "g.wav"],
+                                in: folder)
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.stdout.contains("99th percentile") && run.stdout.contains("worst 1 % of frames by mean NMR"))
+        #expect(run.stdout.contains("long-block scalefactor bands:"))
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("r.json"))) as! [String: Any]
+        let frames = json["frames"] as! [[String: Any]]
+        #expect(frames.count == 78)
+        #expect((json["long_bands"] as! [Any]).count == 22)
+        #expect(Set(frames.map { $0["kbps"] as! Double }).count > 1, "VBR frames all at one bitrate")
+        let worst = json["worst_frames"] as! [Double]
+        let meanNMR = frames.map { $0["mean_nmr_db"] as! Double }
+        #expect(meanNMR[Int(worst[0])] == meanNMR.max())
+        #expect((frames[0]["bands"] as! [Any]).count >= 2 * 2 * 22)
+        // Input minus ghost decodes back as the MP3 does.
+        let input = try AudioFileReader.read(path: Self.sample)
+        let ghost = try AudioFileReader.read(path: folder.appendingPathComponent("g.wav").path)
+        let decoded = try Layer3Decoder.decode([UInt8](Data(contentsOf: folder.appendingPathComponent("v.mp3"))))
+        #expect(ghost.frameCount == input.frameCount && decoded.audio.frameCount == input.frameCount)
+        let largest = (0..<input.frameCount).reduce(Float(0)) { worst, n in
+            max(worst, abs(input.channels[0][n] - ghost.channels[0][n] - decoded.audio.channels[0][n]))
+        }
+        #expect(largest < 1e-6)
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: folder.path)) == ["v.mp3", "r.json", "g.wav"])
+    }
+
     @Test func badRequestsEndWithOneClearLine() throws {
         let folder = try Lossy.temporaryFolder()
         let rate22k = folder.appendingPathComponent("22k.wav").path
@@ -61,6 +94,11 @@ struct EncodeCommandTests {
             (["encode", Self.sample, "-o", "x.mp3", "--year", "20260"], 64, "--year must be 0–9999, got 20260"),
             (["encode", Self.sample, "-o", "x.mp3", "--year", "soon"], 64, "The value 'soon' is invalid for '--year <year>'"),
             (["encode", "/nonexistent.wav", "-o", "x.mp3"], 1, "cannot read audio from /nonexistent.wav: "),
+            (["encode", Self.sample, "-o", "x.mp3", "--vbr", "10"], 64, "--vbr must be 0…9, got 10"),
+            (["encode", Self.sample, "-o", "x.mp3", "--abr", "400"], 64, "--abr must be 32…320 kbit/s, got 400"),
+            (["encode", Self.sample, "-o", "x.mp3", "--vbr", "2", "--bitrate", "128"], 64, "choose one of --bitrate, --vbr and --abr"),
+            (["encode", Self.sample, "-o", "x.mp3", "--ghost", "g.flac"], 64, "--ghost writes a float WAV file; name it .wav, got g.flac"),
+            (["encode", Self.sample, "-o", "x.mp3", "--report", "x.mp3"], 64, "the output x.mp3 is the input; choose another path"),
         ]
         for (arguments, status, message) in cases {
             let run = try Lossy.run(arguments, in: folder)

@@ -20,9 +20,10 @@ import soundfile
 
 SETTINGS = {
     "cbr128": (["-b", "128"], ["--bitrate", "128"]),
-    "vbr2": (["-V", "2"], ["--vbr", "2"]),  # ours: not yet (issue 5)
+    "vbr2": (["-V", "2"], ["--vbr", "2"]),
     "cbr320": (["-b", "320"], ["--bitrate", "320"]),
     "cbr192": (["-b", "192"], ["--bitrate", "192"]),
+    "cbr256": (["-b", "256"], ["--bitrate", "256"]),
 }
 
 
@@ -30,11 +31,10 @@ def run(*command):
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def decoded(mp3, length, skip):
+def decoded(mp3, length):
     wav = mp3 + ".wav"
     run("mpg123", "-q", "-e", "f32", "-w", wav, mp3)
     audio, _ = soundfile.read(wav, dtype="float64", always_2d=True)
-    audio = audio[skip:]
     if len(audio) < length:
         audio = np.vstack([audio, np.zeros((length - len(audio), audio.shape[1]))])
     return audio[:length]
@@ -79,8 +79,7 @@ def main():
                         run("lame", "--quiet", *lame_flags, source, mp3)
                     else:
                         run(args.lossy, "encode", source, "-o", mp3, *our_flags, *args.lossy_flags.split())
-                    # Our files carry no Info tag yet: skip our documented 1057-sample delay by hand.
-                    audio = decoded(mp3, len(reference), 1057 if coder == "lossy" else 0)
+                    audio = decoded(mp3, len(reference))
                     deg48 = at_48k(audio, rate, mp3 + ".48.wav")
                     row[coder] = {
                         "mos": round(api.measure(ref48, deg48).moslqo, 3),

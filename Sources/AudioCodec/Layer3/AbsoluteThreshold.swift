@@ -6,9 +6,15 @@ enum AbsoluteThreshold {
     /// (E. Terhardt, "Calculating virtual pitch", 1979; the curve of ISO
     /// 11172-3's psychoacoustic models).
     static func decibelsSPL(atHz f: Double) -> Double {
-        let k = max(f, 20) / 1000
+        let k = min(max(f, 20), ceilingHz) / 1000
         return 3.64 * Double.pow(k, -0.8) - 6.5 * Double.exp(-0.6 * (k - 3.3) * (k - 3.3)) + 1e-3 * Double.pow(k, 4)
     }
+
+    /// Above this the threshold is held at its value here. Terhardt's curve
+    /// climbs 40 dB between 15 and 18 kHz, the loss of an average adult
+    /// ear; younger ears hear that octave, and a coder that trusts the curve
+    /// there discards it whole.
+    static let ceilingHz = 15_000.0
 
     /// Level in dB SPL at which a full-scale sine is assumed to play.
     static let fullScaleSPL = 96.0

@@ -2,7 +2,6 @@
 /// a frame's main data may start up to 511 bytes before its own slot, in
 /// the unused tail of earlier frames, and main_data_begin says how far.
 struct FrameAssembler {
-    private let bitrateIndex: Int
     private let sampleRateIndex: Int
     private let mode: FrameHeader.Mode
     private let crc: Bool
@@ -15,8 +14,7 @@ struct FrameAssembler {
     private var dataEnd = 0
     private var current: (header: FrameHeader, slotStart: Int, dataStart: Int)?
 
-    init(bitrateIndex: Int, sampleRateIndex: Int, mode: FrameHeader.Mode, crc: Bool) {
-        self.bitrateIndex = bitrateIndex
+    init(sampleRateIndex: Int, mode: FrameHeader.Mode, crc: Bool) {
         self.sampleRateIndex = sampleRateIndex
         self.mode = mode
         self.crc = crc
@@ -24,8 +22,20 @@ struct FrameAssembler {
 
     var slotBytes: Int { current?.header.mainDataSlotBytes ?? 0 }
 
-    /// Starts the next frame; returns the bits its main data may take.
-    mutating func beginFrame() -> Int {
+    /// Bits of earlier frames' slots the next frame's main data may still use.
+    var reservoirBits: Int { 8 * min(mainStream.count - dataEnd, ISO11172_3.maxMainDataBegin) }
+
+    /// Bytes each finished frame takes in the stream.
+    var frameSizes: [Int] { frames.map(\.header.frameBytes) }
+
+    /// Main data bytes of an unpadded frame at `bitrateIndex`.
+    func slotBytes(bitrateIndex: Int) -> Int {
+        FrameHeader(bitrateIndex: bitrateIndex, sampleRateIndex: sampleRateIndex, padding: false, mode: mode, hasCRC: crc)
+            .mainDataSlotBytes
+    }
+
+    /// Starts the next frame at `bitrateIndex`; returns the bits its main data may take.
+    mutating func beginFrame(bitrateIndex: Int) -> Int {
         precondition(current == nil, "end the previous frame first")
         let rate = ISO11172_3.sampleRates[sampleRateIndex]
         paddingRemainder += 144_000 * ISO11172_3.bitrates[bitrateIndex] % rate

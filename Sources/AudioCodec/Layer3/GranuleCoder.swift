@@ -10,6 +10,10 @@ struct CodedGranule {
     var coding: HuffmanCoding
     /// Bits of the scalefactors as sent (scfsi may drop some in granule 1).
     var part2Bits: Int
+    /// Per band: the squared error left (the band's energy where it was discarded).
+    var bandNoise: [Double]
+    /// Per band: Huffman bits of its values, as estimated band by band (0 where discarded).
+    var bandBits: [Int]
 }
 
 /// What one channel brings to a granule: its lines in bitstream order, the
@@ -32,7 +36,7 @@ enum GranuleCoder {
     static let menuDepth = 40
 
     /// A channel's menus: per band, the steps offered (nil: discard) and what each costs.
-    private struct Menus {
+    struct Menus {
         var steps: [[Int?]]
         var choices: [[OperatingChoice]]
         var magnitudes: [Float]
@@ -51,8 +55,8 @@ enum GranuleCoder {
         var reachable: Bool
     }
 
-    static func code(_ inputs: [GranuleInput], maxBits: Int) -> [CodedGranule] {
-        let menus = inputs.map(menus(for:))
+    static func code(_ inputs: [GranuleInput], menus given: [Menus]? = nil, maxBits: Int) -> [CodedGranule] {
+        let menus = given ?? inputs.map(menus(for:))
         // Scalefactors cost at most 11·4 + 10·3 bits (long) or 18·4 + 18·3 (short).
         let part2Reserve = inputs.reduce(0) { $0 + $1.layout.scalefactorBits((4, 3)) }
         // No channel may exceed part2_3_length's 4095 bits: plan within that too.
@@ -62,12 +66,21 @@ enum GranuleCoder {
         // Allocate, realize, and allocate again with the unreachable steps taken off
         // the menus, until every choice is reachable.
         var floors = inputs.map { [Int](repeating: Int.min, count: $0.layout.bands.count) }
+        var ceilings: [Int?]?
         var chosen = [[Int?]]()
         var realizations = [Realization?]()
         var estimates = [Double]()
-        for _ in 0..<4 {
-            let offered = zip(menus, floors).map { menu, floor in
-                menu.steps.indices.map { b in menu.steps[b].indices.filter { menu.steps[b][$0].map { $0 >= floor[b] } ?? true } }
+        for _ in 0..<5 {
+            let offered = inputs.indices.map { c in
+                let menu = menus[c], floor = floors[c], ceiling = ceilings?[c]
+                return menu.steps.indices.map { b in
+                    menu.steps[b].indices.filter { i in
+                        guard let q = menu.steps[b][i] else { return true }
+                        guard let ceiling else { return q >= floor[b] }
+                        // Under a ceiling, the band without a scalefactor sets the global gain.
+                        return q >= floor[b] && (inputs[c].layout.bands[b].slot == nil ? q >= ceiling : q <= ceiling)
+                    }
+                }
             }
             var flatChoices = [[OperatingChoice]](), flatTolerances = [Double]()
             for c in inputs.indices {
@@ -92,6 +105,10 @@ enum GranuleCoder {
                 estimates.append(bits)
             }
             realizations = zip(chosen, inputs).map { realize($0, layout: $1.layout) }
+            if ceilings == nil {
+                ceilings = zip(inputs, menus).map { topBandCeiling($0, $1, lambda: allocation.lambda) }
+                if ceilings!.contains(where: { $0 != nil }) { continue }
+            }
             if realizations.allSatisfy({ $0?.reachable ?? true }) { break }
             floors = zip(realizations, floors).map { $0?.floors ?? $1 }
         }
@@ -100,7 +117,7 @@ enum GranuleCoder {
         var coded = [CodedGranule]()
         for c in inputs.indices {
             guard let realization = realizations[c] else {
-                coded.append(silent(inputs[c].layout))
+                coded.append(silent(inputs[c], magnitudes: menus[c].magnitudes))
                 continue
             }
             let layout = inputs[c].layout
@@ -112,8 +129,8 @@ enum GranuleCoder {
             }
             let channelBudget = min(ISO11172_3.maxPart23Bits, max(0, remaining - reserved))
             let result = fit(inputs[c].lines, menus[c], chosen[c], realization, layout: layout, part2: part2, maxBits: channelBudget)
-            guard let (gain, values, coding) = result else {
-                coded.append(silent(layout))
+            guard let (gain, values, coding, bandNoise) = result else {
+                coded.append(silent(inputs[c], magnitudes: menus[c].magnitudes))
                 continue
             }
             var info = GranuleSideInfo()
@@ -130,14 +147,70 @@ enum GranuleCoder {
             info.count1TableB = coding.count1TableB
             info.part23Length = part2 + coding.bits
             remaining -= info.part23Length
+            let bandBits = values.map { Int32(abs($0)) }.withUnsafeBufferPointer { magnitudes in
+                layout.bands.map { HuffmanCoder.estimatedBits(magnitudes, $0.lines) }
+            }
             coded.append(CodedGranule(values: values, scalefactors: realization.scalefactors, info: info,
-                                      coding: coding, part2Bits: part2))
+                                      coding: coding, part2Bits: part2, bandNoise: bandNoise, bandBits: bandBits))
         }
         return coded
     }
 
+    /// The main data bits that keep every band's noise within `noiseRatio`
+    /// times its tolerance: per band the cheapest step on its menu that does
+    /// (or its finest), plus the scalefactors that step needs. What a
+    /// variable-bitrate frame asks for.
+    static func bitsToMeet(_ inputs: [GranuleInput], menus: [Menus], noiseRatio: Double) -> Int {
+        zip(inputs, menus).reduce(0) { total, entry in
+            let (input, menu) = entry
+            var chosen = [Int?](), bits = 0.0
+            for b in input.layout.bands.indices {
+                let allowed = noiseRatio * input.tolerance[b] * Double(input.layout.bands[b].lines.count)
+                let choices = menu.choices[b]
+                let index = choices.indices.first { choices[$0].distortion <= allowed } ?? choices.count - 1
+                chosen.append(menu.steps[b][index])
+                bits += choices[index].bits
+            }
+            guard let realization = realize(chosen, layout: input.layout) else { return total }
+            let compress = scalefacCompress(for: realization.scalefactors, layout: input.layout)
+            let part2 = input.layout.scalefactorBits(ISO11172_3.scalefactorBitWidths[compress])
+            return total + min(ISO11172_3.maxPart23Bits, part2 + Int(bits.rounded(.up)))
+        }
+    }
+
+    /// The last long band (scalefactor band 21, above 16 kHz at 44.1 kHz) has
+    /// no scalefactor: its step is the global gain, which every other band can
+    /// only refine. Left to itself it gets the step the loudest band wants,
+    /// which zeroes the quiet top octave. Lowering the global gain to a finer
+    /// step for it makes every band at least that fine, so weigh, at the
+    /// allocation's slope λ, what it gains against the bits the others then
+    /// spend; the best ceiling on every band's step, or nil to leave it be.
+    private static func topBandCeiling(_ input: GranuleInput, _ menu: Menus, lambda: Double) -> Int? {
+        guard !input.layout.short, let top = input.layout.bands.firstIndex(where: { $0.slot == nil }) else { return nil }
+        func cost(_ b: Int, _ i: Int) -> Double {
+            menu.choices[b][i].distortion / input.tolerance[b] + lambda * menu.choices[b][i].bits
+        }
+        func othersCost(ceiling: Int?) -> Double {
+            input.layout.bands.indices.reduce(0) { total, b in
+                guard b != top else { return total }
+                let allowed = menu.steps[b].indices.filter { i in
+                    guard let ceiling, let q = menu.steps[b][i] else { return true }
+                    return q <= ceiling
+                }
+                return total + allowed.map { cost(b, $0) }.min()!
+            }
+        }
+        var best: (ceiling: Int?, cost: Double) = (nil, othersCost(ceiling: nil) + cost(top, 0))
+        for i in menu.steps[top].indices.dropFirst() {
+            let step = menu.steps[top][i]!
+            let total = othersCost(ceiling: step) + cost(top, i)
+            if total < best.cost { best = (step, total) }
+        }
+        return best.ceiling
+    }
+
     /// Per band, steps from the zeroing step down (3 dB apart) with their estimated bits and exact error.
-    private static func menus(for input: GranuleInput) -> Menus {
+    static func menus(for input: GranuleInput) -> Menus {
         let magnitudes = input.lines.map { abs($0) }
         let companded = magnitudes.map { ($0 * $0.squareRoot()).squareRoot() }  // |x|^¾
         var scratch = [Int32](repeating: 0, count: 576)
@@ -209,23 +282,31 @@ enum GranuleCoder {
                            floors: floors, reachable: reachable)
     }
 
-    /// The smallest global gain whose exact bits fit `maxBits`, with the values and Huffman plan it gives.
+    /// The smallest global gain whose exact bits fit `maxBits`, with the values and Huffman plan it
+    /// gives and the squared error it leaves in each band.
     private static func fit(_ lines: [Float], _ menus: Menus, _ chosen: [Int?], _ realization: Realization,
-                            layout: GranuleLayout, part2: Int, maxBits: Int) -> (gain: Int, values: [Int32], coding: HuffmanCoding)? {
+                            layout: GranuleLayout, part2: Int, maxBits: Int)
+        -> (gain: Int, values: [Int32], coding: HuffmanCoding, bandNoise: [Double])? {
         let unit = realization.scale ? 4 : 2
         // Each band's step below the global gain.
         let offsets = layout.bands.map { band in
             8 * realization.subblockGain[band.window] + unit * (band.slot.map { realization.scalefactors[$0] } ?? 0)
         }
-        func attempt(_ gain: Int) -> (values: [Int32], coding: HuffmanCoding)? {
+        func attempt(_ gain: Int) -> (values: [Int32], coding: HuffmanCoding, bandNoise: [Double])? {
             var values = [Int32](repeating: 0, count: 576)
+            var bandNoise = [Double]()
             let ok: Bool = menus.companded.withUnsafeBufferPointer { c in
                 menus.magnitudes.withUnsafeBufferPointer { m in
                     values.withUnsafeMutableBufferPointer { out in
-                        for (b, band) in layout.bands.enumerated() where chosen[b] != nil {
+                        for (b, band) in layout.bands.enumerated() {
+                            guard chosen[b] != nil else {
+                                bandNoise.append(band.lines.reduce(0) { $0 + Double(m[$1]) * Double(m[$1]) })
+                                continue
+                            }
                             let q = gain - offsets[b]
-                            guard q >= 0, PowerLawQuantizer.quantize(c, m, band.lines, step: q, into: out) != nil
+                            guard q >= 0, let result = PowerLawQuantizer.quantize(c, m, band.lines, step: q, into: out)
                             else { return false }
+                            bandNoise.append(result.squaredError)
                         }
                         return true
                     }
@@ -235,7 +316,7 @@ enum GranuleCoder {
             let coding = values.withUnsafeBufferPointer { HuffmanCoder.plan($0, bandEdges: layout.huffmanEdges) }
             guard coding.bits + part2 <= maxBits else { return nil }
             for i in 0..<576 where lines[i] < 0 { values[i] = -values[i] }
-            return (values, coding)
+            return (values, coding, bandNoise)
         }
         var low = 0, high = 255
         guard var best = attempt(high) else { return nil }
@@ -243,7 +324,7 @@ enum GranuleCoder {
             let mid = (low + high) / 2
             if let fit = attempt(mid) { best = fit; high = mid } else { low = mid + 1 }
         }
-        return (high, best.values, best.coding)
+        return (high, best.values, best.coding, best.bandNoise)
     }
 
     /// The scalefac_compress with the fewest bits that holds every scalefactor.
@@ -260,13 +341,16 @@ enum GranuleCoder {
     }
 
     /// A granule with nothing in it, still carrying its block type (the decoder's windows depend on it).
-    private static func silent(_ layout: GranuleLayout) -> CodedGranule {
+    private static func silent(_ input: GranuleInput, magnitudes: [Float]) -> CodedGranule {
+        let layout = input.layout
         let coding = HuffmanCoding(bigValues: 0, count1: 0, tableSelect: [0, 0, 0], region0Count: 0,
                                    region1Count: 0, count1TableB: false, bits: 0)
         var info = GranuleSideInfo()
         info.windowSwitching = layout.blockType != 0
         info.blockType = layout.blockType
+        let energy = layout.bands.map { $0.lines.reduce(0.0) { $0 + Double(magnitudes[$1]) * Double(magnitudes[$1]) } }
         return CodedGranule(values: [Int32](repeating: 0, count: 576), scalefactors: [Int](repeating: 0, count: layout.slotCount),
-                            info: info, coding: coding, part2Bits: 0)
+                            info: info, coding: coding, part2Bits: 0, bandNoise: energy,
+                            bandBits: [Int](repeating: 0, count: layout.bands.count))
     }
 }

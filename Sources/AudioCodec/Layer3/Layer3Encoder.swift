@@ -1,5 +1,16 @@
 import RealModule
 
+/// How each frame's bitrate is chosen.
+public enum RateControl: Sendable, Hashable {
+    /// Every frame at this bitrate (kbit/s), the bit reservoir evening out the granules.
+    case constant(Int)
+    /// Each frame at the least bitrate that keeps its noise within a margin of
+    /// the masking threshold; quality 0 is the finest margin, 9 the coarsest (LAME's -V).
+    case variable(quality: Int)
+    /// Variable, with the margin steered so that the average lands on this bitrate (kbit/s).
+    case average(Int)
+}
+
 /// How to encode.
 public struct EncoderSettings: Sendable, Hashable {
     public enum ChannelMode: String, Sendable, CaseIterable {
@@ -11,8 +22,7 @@ public struct EncoderSettings: Sendable, Hashable {
         case mono
     }
 
-    /// Bitrate in kbit/s: one of 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320.
-    public var bitrate: Int
+    public var rate: RateControl
     /// `nil`: joint stereo for two-channel input, mono for one.
     public var mode: ChannelMode?
     /// Protect each frame with a CRC-16.
@@ -21,20 +31,30 @@ public struct EncoderSettings: Sendable, Hashable {
     public var lowpassHz: Double?
     /// Switch to short blocks at attacks; off, every granule is a long block.
     public var shortBlocks: Bool
+    /// Keep the NMR, bits and zeroing of every band (`EncodedAudio.analysis`).
+    public var analysis = false
 
-    public init(bitrate: Int, mode: ChannelMode? = nil, crc: Bool = false, lowpassHz: Double? = nil,
+    public init(rate: RateControl, mode: ChannelMode? = nil, crc: Bool = false, lowpassHz: Double? = nil,
                 shortBlocks: Bool = true) {
-        self.bitrate = bitrate
+        self.rate = rate
         self.mode = mode
         self.crc = crc
         self.lowpassHz = lowpassHz
         self.shortBlocks = shortBlocks
+    }
+
+    /// Constant bitrate: one of 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320 kbit/s.
+    public init(bitrate: Int, mode: ChannelMode? = nil, crc: Bool = false, lowpassHz: Double? = nil,
+                shortBlocks: Bool = true) {
+        self.init(rate: .constant(bitrate), mode: mode, crc: crc, lowpassHz: lowpassHz, shortBlocks: shortBlocks)
     }
 }
 
 public enum EncoderError: Error, Equatable, CustomStringConvertible {
     case unsupportedSampleRate(Int)
     case unsupportedBitrate(Int)
+    case unsupportedQuality(Int)
+    case averageBitrateOutOfRange(Int)
     case unsupportedChannelCount(Int)
     case lowpassOutOfRange(hz: Double, nyquist: Double)
 
@@ -44,6 +64,10 @@ public enum EncoderError: Error, Equatable, CustomStringConvertible {
             return "MPEG-1 Layer III codes 32000, 44100 or 48000 Hz; the input is \(rate) Hz (resample it first)"
         case let .unsupportedBitrate(kbps):
             return "bitrate \(kbps) kbit/s is not an MPEG-1 Layer III bitrate; use one of \(ISO11172_3.bitrates.dropFirst().map(String.init).joined(separator: ", "))"
+        case let .unsupportedQuality(quality):
+            return "VBR quality \(quality) is outside 0…9 (0 is the best, 9 the smallest)"
+        case let .averageBitrateOutOfRange(kbps):
+            return "average bitrate \(kbps) kbit/s is outside 32…320"
         case let .unsupportedChannelCount(count):
             return "the encoder takes mono or stereo input; this file has \(count) channels"
         case let .lowpassOutOfRange(hz, nyquist):
@@ -58,7 +82,8 @@ public struct EncodedAudio: Sendable {
     public var frameCount: Int
     public var sampleRate: Int
     public var channelCount: Int
-    /// Samples of the decoded output that precede the first input sample.
+    /// Samples of the decoded output that precede the first input sample when
+    /// the decoder does not trim what the Info frame records.
     public var delay: Int
     /// Input samples per channel.
     public var inputLength: Int
@@ -72,9 +97,15 @@ public struct EncodedAudio: Sendable {
     public var midSideFrames: Int
     /// Perceptual entropy of each granule in bits, over its channels as coded.
     public var perceptualEntropy: [Double]
+    /// Audio frames at each bitrate (kbit/s); the Info frame apart.
+    public var bitrateCounts: [Int: Int]
+    /// Bytes of the Xing/Info frame that heads `bytes`.
+    public var infoFrameBytes: Int
+    /// Per band and per frame, when the settings asked for it.
+    public var analysis: EncodingAnalysis?
 }
 
-/// The MPEG-1 Layer III encoder: PCM in, a standard CBR bitstream out.
+/// The MPEG-1 Layer III encoder: PCM in, a standard bitstream out, headed by a Xing/Info frame.
 public enum Layer3Encoder {
     /// Delay of the whole chain, analysis and synthesis: a decoder's output
     /// sample n + delay reproduces input sample n. 481 samples of polyphase
@@ -85,9 +116,7 @@ public enum Layer3Encoder {
         guard let rateIndex = ISO11172_3.sampleRates.firstIndex(of: audio.sampleRate) else {
             throw .unsupportedSampleRate(audio.sampleRate)
         }
-        guard let bitrateIndex = ISO11172_3.bitrates.firstIndex(of: settings.bitrate), bitrateIndex > 0 else {
-            throw .unsupportedBitrate(settings.bitrate)
-        }
+        var rateControl = try FrameRateControl(settings.rate, sampleRate: audio.sampleRate)
         guard (1...2).contains(audio.channels.count) else { throw .unsupportedChannelCount(audio.channels.count) }
         let mode = settings.mode ?? (audio.channels.count == 2 ? .joint : .mono)
         let input: [[Float]]
@@ -100,7 +129,7 @@ public enum Layer3Encoder {
         }
         let channels = input.count
         let nyquist = Double(audio.sampleRate) / 2
-        let cutoff = settings.lowpassHz ?? Lowpass.cutoff(bitrate: settings.bitrate, channels: channels, sampleRate: audio.sampleRate)
+        let cutoff = settings.lowpassHz ?? Lowpass.cutoff(bitrate: rateControl.nominalKbps, channels: channels, sampleRate: audio.sampleRate)
         guard cutoff >= 1000 && cutoff <= nyquist else { throw .lowpassOutOfRange(hz: cutoff, nyquist: nyquist) }
 
         let frameCount = (audio.frameCount + delay + ISO11172_3.frameLength - 1) / ISO11172_3.frameLength
@@ -119,12 +148,15 @@ public enum Layer3Encoder {
             PsychoacousticModel(sampleRate: audio.sampleRate, longEdges: longEdges, shortEdges: shortEdges)
         }
 
-        var stream = FrameAssembler(bitrateIndex: bitrateIndex, sampleRateIndex: rateIndex,
-                                    mode: channels == 1 ? .singleChannel : (mode == .joint ? .jointStereo : .stereo),
-                                    crc: settings.crc)
+        let frameMode: FrameHeader.Mode = channels == 1 ? .singleChannel : (mode == .joint ? .jointStereo : .stereo)
+        var stream = FrameAssembler(sampleRateIndex: rateIndex, mode: frameMode, crc: settings.crc)
         var transformed = [Float](repeating: 0, count: 576)
         var mainDataBits = 0, midSideFrames = 0
         var blockTypeCounts = [0, 0, 0, 0]
+        var bitrateCounts = [Int](repeating: 0, count: 15)
+        var analysis = settings.analysis
+            ? EncodingAnalysis.Builder(sampleRate: audio.sampleRate, cutoffHz: cutoff, longEdges: longEdges, shortEdges: shortEdges)
+            : nil
         var perceptualEntropy = [Double]()
         for frame in 0..<frameCount {
             // Both granules' lines and tolerances first: mid/side is decided per frame.
@@ -148,15 +180,24 @@ public enum Layer3Encoder {
             let entropy = stereo.entropy
             if stereo.midSide { midSideFrames += 1 }
             var sideInfo = SideInfo(channels: channels)
-            let available = stream.beginFrame()
+            let frameInputs = inputs[0] + inputs[1]
+            let menus = frameInputs.map(GranuleCoder.menus(for:))
+            let demand = rateControl.isConstant
+                ? 0 : GranuleCoder.bitsToMeet(frameInputs, menus: menus, noiseRatio: rateControl.noiseRatio)
+            let bitrateIndex = rateControl.bitrateIndex(demand: demand, stream: stream)
+            bitrateCounts[bitrateIndex] += 1
+            let available = stream.beginFrame(bitrateIndex: bitrateIndex)
             perceptualEntropy += entropy
-            let frameBits = frameBudget(available: available, slotBits: 8 * stream.slotBytes, demand: entropy.reduce(0, +))
+            let frameBits = rateControl.budget(available: available, slotBits: 8 * stream.slotBytes, demand: demand,
+                                               perceptualEntropy: entropy.reduce(0, +))
             // Both granules of every channel share one allocation: one noise-to-mask
             // slope across the frame, so an attack granule takes bits from a quiet one.
-            let coded = GranuleCoder.code(inputs[0] + inputs[1], maxBits: frameBits)
+            let coded = GranuleCoder.code(frameInputs, menus: menus, maxBits: frameBits)
             var granules = [Array(coded[0..<channels]), Array(coded[channels...])]
             for granule in 0..<2 { blockTypeCounts[inputs[granule][0].layout.blockType] += 1 }
             shareScalefactors(&granules, &sideInfo)
+            analysis?.add(frame: frame, kbps: ISO11172_3.bitrates[bitrateIndex], midSide: stereo.midSide,
+                          inputs: inputs, coded: granules)
             var mainData = BitWriter(reservingBytes: 2 * stream.slotBytes)
             for granule in 0..<2 {
                 for channel in 0..<channels {
@@ -179,11 +220,49 @@ public enum Layer3Encoder {
             }
             mainDataBits += mainData.count
             stream.endFrame(sideInfo: sideInfo, mainData: mainData, modeExtension: stereo.midSide ? 2 : 0)
+            rateControl.record(frameBytes: stream.frameSizes.last!)
         }
-        return EncodedAudio(bytes: stream.finish(), frameCount: frameCount, sampleRate: audio.sampleRate,
+        let frames = stream.finish()
+        let tagFrame = infoFrame(stream: stream, frames: frames, rateControl: rateControl, inputLength: audio.frameCount,
+                                 sampleRateIndex: rateIndex, mode: frameMode, lowpassHz: cutoff)
+        return EncodedAudio(bytes: tagFrame + frames, frameCount: frameCount, sampleRate: audio.sampleRate,
                             channelCount: channels, delay: delay, inputLength: audio.frameCount, lowpassHz: cutoff,
                             mainDataBits: mainDataBits, blockTypeCounts: blockTypeCounts, midSideFrames: midSideFrames,
-                            perceptualEntropy: perceptualEntropy)
+                            perceptualEntropy: perceptualEntropy,
+                            bitrateCounts: Dictionary(uniqueKeysWithValues: bitrateCounts.enumerated()
+                                .filter { $0.element > 0 }.map { (ISO11172_3.bitrates[$0.offset], $0.element) }),
+                            infoFrameBytes: tagFrame.count, analysis: analysis?.analysis)
+    }
+
+    /// The Xing/Info frame that heads the stream: frame and byte counts, seek
+    /// table, and the delay and padding that trim the decoded output to the input.
+    static func infoFrame(stream: FrameAssembler, frames: [UInt8], rateControl: FrameRateControl, inputLength: Int,
+                          sampleRateIndex: Int, mode: FrameHeader.Mode, lowpassHz: Double) -> [UInt8] {
+        // Constant bitrate keeps its bitrate if the tag fits; variable takes 128 kbit/s as LAME does.
+        // No CRC: readers look for the tag right after the side information as if none could be there.
+        let least = rateControl.isConstant ? rateControl.nominalKbps : 128
+        let header = (1...14).lazy.map {
+            FrameHeader(bitrateIndex: $0, sampleRateIndex: sampleRateIndex, padding: false, mode: mode, hasCRC: false)
+        }.first { ISO11172_3.bitrates[$0.bitrateIndex] >= least && $0.frameBytes >= 4 + $0.sideInfoBytes + InfoTag.length }!
+        let sizes = [header.frameBytes] + stream.frameSizes
+        let encoderDelay = delay - Layer3Decoder.decoderDelay
+        let method: InfoTag.RateMethod
+        let quality: Int
+        switch rateControl.rate {
+        case .constant: method = .constant; quality = 0
+        case .average: method = .average; quality = 0
+        case let .variable(level): method = .variable; quality = 100 - 10 * level
+        }
+        let sampleRate = ISO11172_3.sampleRates[sampleRateIndex]
+        let tag = InfoTag(variable: !rateControl.isConstant, frameCount: stream.frameSizes.count, byteCount: sizes.reduce(0, +),
+                          seekTable: InfoTag.seekTable(frameSizes: sizes), quality: quality, encoder: InfoTag.encoderName,
+                          method: method, lowpassHz: Int(lowpassHz),
+                          bitrate: rateControl.isConstant || method == .average ? rateControl.nominalKbps : 32,
+                          delay: encoderDelay,
+                          padding: stream.frameSizes.count * ISO11172_3.frameLength - inputLength - encoderDelay,
+                          sourceRateClass: sampleRate == 44100 ? 1 : (sampleRate == 48000 ? 2 : 0),
+                          stereoMode: mode == .singleChannel ? 0 : (mode == .jointStereo ? 3 : 1))
+        return tag.frame(header: header, audio: frames)
     }
 
     /// Per band, the noise power per line that goes unnoticed: the masking
@@ -227,28 +306,6 @@ public enum Layer3Encoder {
         let midSideGranules = granules.map(midSideInputs)
         let midSide = midSideGranules.map(entropy)
         return midSide.reduce(0, +) < leftRight.reduce(0, +) ? (midSideGranules, midSide, true) : (granules, leftRight, false)
-    }
-
-    /// The bits a frame's two granules may spend: its own slot, plus what
-    /// the reservoir holds when the perceptual entropy asks for more, less
-    /// up to a fifth saved when it asks for less; and whatever would
-    /// overflow the reservoir.
-    static func frameBudget(available: Int, slotBits: Int, demand: Double) -> Int {
-        let reservoir = available - slotBits
-        let ceiling = 8 * ISO11172_3.maxMainDataBegin
-        var bits = Double(slotBits)
-        if demand > bits {
-            bits += min(Double(reservoir), demand - bits)
-        } else {
-            bits -= min(0.2 * bits, 0.5 * (bits - demand))
-        }
-        // Bits past the reservoir's reach next frame are lost unless spent now.
-        // Aim an eighth of a slot below the reach: the granules' exact fits
-        // fall short of their allowance by up to a global-gain step, and that
-        // shortfall must land in the reservoir rather than past it.
-        let overflow = Double(available) - bits - Double(ceiling - slotBits / 8)
-        if overflow > 0 { bits += overflow }
-        return min(available, Int(bits))
     }
 
     /// Granule 1 reuses granule 0's long-block scalefactors where a whole scfsi group agrees.

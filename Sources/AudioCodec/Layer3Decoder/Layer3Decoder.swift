@@ -17,6 +17,8 @@ public struct DecodedStream: Sendable {
     public var damagedFrames: Int
     /// Encoder delay and padding from a LAME/Info tag, when there is one.
     public var gapless: (delay: Int, padding: Int)?
+    /// kbit/s of the audio frames over their own duration (a Xing/Info frame apart).
+    public var averageBitrate: Double
 }
 
 /// The Layer III decoder for MPEG-1, MPEG-2 and MPEG-2.5: sync and resync,
@@ -34,7 +36,7 @@ public enum Layer3Decoder {
         var reservoir = [UInt8]()
         var synthesis = [HybridSynthesis]()
         var previousScalefactors = [GranuleDecoder.Scalefactors]()
-        var frames = 0, damaged = 0
+        var frames = 0, damaged = 0, audioBytes = 0
         var gapless: (delay: Int, padding: Int)?
         let decoders = HuffmanDecoders()
         var values = [Int32](repeating: 0, count: 576)
@@ -51,7 +53,8 @@ public enum Layer3Decoder {
                 channels = Array(repeating: [], count: header.channelCount)
                 synthesis = Array(repeating: HybridSynthesis(), count: header.channelCount)
                 previousScalefactors = Array(repeating: GranuleDecoder.Scalefactors(), count: header.channelCount)
-                if let tag = infoTag(bytes[position..<end], header) {
+                let tagStart = 4 + (header.hasCRC ? 2 : 0) + header.sideInfoBytes
+                if let tag = InfoTag.read(Array(bytes[position..<end]), tagStart: tagStart) {
                     gapless = tag.gapless
                     position = end
                     continue
@@ -69,6 +72,7 @@ public enum Layer3Decoder {
             let base = channels[0].count
             for c in channels.indices { channels[c].append(contentsOf: [Float](repeating: 0, count: header.samples)) }
             frames += 1
+            audioBytes += end - position
 
             let slot = Array(bytes[mainStart..<end])
             defer {
@@ -132,8 +136,10 @@ public enum Layer3Decoder {
             let tail = max(head, total - max(0, tag.padding - decoderDelay))
             for c in channels.indices { channels[c] = Array(channels[c][head..<tail]) }
         }
+        let seconds = Double(frames * header.samples) / Double(header.sampleRate)
         return DecodedStream(audio: PCMAudio(sampleRate: header.sampleRate, channels: channels),
-                             frameCount: frames, damagedFrames: damaged, gapless: gapless)
+                             frameCount: frames, damagedFrames: damaged, gapless: gapless,
+                             averageBitrate: Double(audioBytes) * 8 / seconds / 1000)
     }
 
     /// A header is believed at the first sync only if the next frame starts
@@ -171,34 +177,5 @@ public enum Layer3Decoder {
                 return end
             }
         }
-    }
-
-    /// A Xing/Info frame: it carries no audio, and maybe gapless information.
-    private struct InfoTag {
-        var gapless: (delay: Int, padding: Int)?
-    }
-
-    /// Reads a Xing/Info frame: delay and padding from a LAME extension; a
-    /// tag frame without it still counts as a tag.
-    private static func infoTag(_ frame: ArraySlice<UInt8>, _ header: ParsedHeader) -> InfoTag? {
-        let bytes = Array(frame)
-        let tagStart = 4 + (header.hasCRC ? 2 : 0) + header.sideInfoBytes
-        guard bytes.count >= tagStart + 8 else { return nil }
-        let magic = String(decoding: bytes[tagStart..<(tagStart + 4)], as: UTF8.self)
-        guard magic == "Xing" || magic == "Info" else { return nil }
-        let flags = bytes[(tagStart + 4)..<(tagStart + 8)].reduce(0) { $0 << 8 | Int($1) }
-        var offset = tagStart + 8
-        if flags & 1 != 0 { offset += 4 }
-        if flags & 2 != 0 { offset += 4 }
-        if flags & 4 != 0 { offset += 100 }
-        if flags & 8 != 0 { offset += 4 }
-        // LAME extension: a 9-byte encoder string, then at +21 the 12-bit delay and 12-bit padding.
-        guard bytes.count >= offset + 24, String(decoding: bytes[offset..<(offset + 4)], as: UTF8.self) == "LAME" else {
-            return InfoTag(gapless: nil)
-        }
-        let d = offset + 21
-        let delay = Int(bytes[d]) << 4 | Int(bytes[d + 1]) >> 4
-        let padding = (Int(bytes[d + 1]) & 0x0F) << 8 | Int(bytes[d + 2])
-        return InfoTag(gapless: (delay, padding))
     }
 }

@@ -1,0 +1,114 @@
+import RealModule
+
+/// Chooses each frame's bitrate and how many bits its granules may spend.
+///
+/// Constant bitrate spends the slot, drawing on the reservoir when the
+/// perceptual entropy asks for more. Variable bitrate asks the allocator's
+/// menus what keeps every band's noise within a margin of its masking
+/// threshold and takes the least bitrate that, with half the reservoir,
+/// pays for it. Average bitrate is variable bitrate whose margin is steered
+/// by how far the bits spent so far run ahead of the target.
+struct FrameRateControl {
+    let rate: RateControl
+    /// Noise allowed over the masking threshold, in dB, for variable and average bitrate.
+    private(set) var marginDB: Double
+    private let startMarginDB: Double
+    private var spentBits = 0
+    private var frames = 0
+    private let frameSeconds: Double
+
+    /// LAME's published average bitrates of -V 0 … 9 on typical music (kbit/s):
+    /// what the quality levels are calibrated to, and the lowpass each one gets.
+    static let nominalVariableKbps = [245, 225, 190, 175, 165, 130, 115, 100, 85, 65]
+
+    /// Noise-to-mask margin of each quality level, in dB: calibrated so that
+    /// our average bitrates on the quality clip set land near LAME's at the same -V.
+    static let variableMarginDB: [Double] = [-6, -4.5, -2.5, -1.5, -0.5, 2.5, 4, 5.5, 7.5, 10.5]
+
+    /// How many dB the average-bitrate margin moves per second of target bits spent ahead.
+    static let averageSteeringDBPerSecond = 12.0
+
+    init(_ rate: RateControl, sampleRate: Int) throws(EncoderError) {
+        self.rate = rate
+        frameSeconds = Double(ISO11172_3.frameLength) / Double(sampleRate)
+        switch rate {
+        case let .constant(kbps):
+            guard let index = ISO11172_3.bitrates.firstIndex(of: kbps), index > 0 else { throw .unsupportedBitrate(kbps) }
+            startMarginDB = 0
+        case let .variable(quality):
+            guard Self.variableMarginDB.indices.contains(quality) else { throw .unsupportedQuality(quality) }
+            startMarginDB = Self.variableMarginDB[quality]
+        case let .average(kbps):
+            guard (32...320).contains(kbps) else { throw .averageBitrateOutOfRange(kbps) }
+            startMarginDB = Self.interpolatedMargin(kbps: kbps)
+        }
+        marginDB = startMarginDB
+    }
+
+    /// The bitrate that sets the lowpass and names the stream.
+    var nominalKbps: Int {
+        switch rate {
+        case let .constant(kbps), let .average(kbps): return kbps
+        case let .variable(quality): return Self.nominalVariableKbps[quality]
+        }
+    }
+
+    var isConstant: Bool { if case .constant = rate { true } else { false } }
+
+    /// The noise-to-mask ratio (a power ratio) variable frames are coded to.
+    var noiseRatio: Double { Double.pow(10, marginDB / 10) }
+
+    /// The bitrate index of the next frame, given the main data bits it asks for.
+    func bitrateIndex(demand: Int, stream: FrameAssembler) -> Int {
+        if case let .constant(kbps) = rate { return ISO11172_3.bitrates.firstIndex(of: kbps)! }
+        let reservoir = stream.reservoirBits / 2
+        return (1...14).first { 8 * stream.slotBytes(bitrateIndex: $0) + reservoir >= demand } ?? 14
+    }
+
+    /// The bits a frame's granules may spend.
+    func budget(available: Int, slotBits: Int, demand: Int, perceptualEntropy: Double) -> Int {
+        let ceiling = 8 * ISO11172_3.maxMainDataBegin
+        var bits: Double
+        if isConstant {
+            // Its own slot, plus what the reservoir holds when the perceptual entropy
+            // asks for more, less up to a fifth saved when it asks for less.
+            bits = Double(slotBits)
+            if perceptualEntropy > bits {
+                bits += min(Double(available - slotBits), perceptualEntropy - bits)
+            } else {
+                bits -= min(0.2 * bits, 0.5 * (bits - perceptualEntropy))
+            }
+        } else {
+            bits = Double(demand)
+        }
+        // Bits past the reservoir's reach next frame are lost unless spent now.
+        // Aim an eighth of a slot below the reach: the granules' exact fits
+        // fall short of their allowance by up to a global-gain step, and that
+        // shortfall must land in the reservoir rather than past it.
+        let overflow = Double(available) - bits - Double(ceiling - slotBits / 8)
+        if overflow > 0 { bits += overflow }
+        return min(available, Int(bits))
+    }
+
+    /// Counts a finished frame; average bitrate steers its margin.
+    mutating func record(frameBytes: Int) {
+        spentBits += 8 * frameBytes
+        frames += 1
+        guard case let .average(kbps) = rate else { return }
+        let target = Double(kbps) * 1000
+        let aheadSeconds = (Double(spentBits) - target * frameSeconds * Double(frames)) / target
+        marginDB = min(startMarginDB + 20, max(startMarginDB - 20, startMarginDB + Self.averageSteeringDBPerSecond * aheadSeconds))
+    }
+
+    /// The variable-bitrate margin whose nominal bitrate is `kbps`, interpolated
+    /// between quality levels (held at the ends).
+    static func interpolatedMargin(kbps: Int) -> Double {
+        let rates = nominalVariableKbps.map(Double.init), target = Double(kbps)
+        if target >= rates[0] { return variableMarginDB[0] }
+        for q in 1..<rates.count where target >= rates[q] {
+            let t = (rates[q - 1] - target) / (rates[q - 1] - rates[q])
+            return variableMarginDB[q - 1] + t * (variableMarginDB[q] - variableMarginDB[q - 1])
+        }
+        return variableMarginDB[rates.count - 1]
+    }
+}

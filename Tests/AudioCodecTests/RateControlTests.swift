@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+@testable import AudioCodec
+
+/// The Xing/Info frame, variable bitrate and average bitrate.
+struct RateControlTests {
+    /// Two seconds that ask for very different bits: loud pink noise, then a quiet sine.
+    static func loudThenQuiet(channels: Int) -> PCMAudio {
+        let noise = TestSignal.pinkNoise.audio(rate: 44100, channels: channels, seconds: 1)
+        let sine = TestSignal.sine.audio(rate: 44100, channels: channels, seconds: 1)
+        return PCMAudio(sampleRate: 44100, channels: (0..<channels).map { noise.channels[$0] + sine.channels[$0].map { $0 * 0.1 } })
+    }
+
+    /// The tag of a stream we wrote, read back, and the byte where its LAME extension starts.
+    static func tag(of encoded: EncodedAudio, channels: Int) throws -> (InfoTag.Reading, extensionStart: Int) {
+        let tagStart = 4 + (channels == 1 ? 17 : 32)
+        let reading = try #require(InfoTag.read(Array(encoded.bytes[0..<encoded.infoFrameBytes]), tagStart: tagStart))
+        return (reading, tagStart + 120)
+    }
+
+    @Test(arguments: [1, 2])
+    func theInfoFrameCountsFramesAndTrimsToTheInput(channels: Int) throws {
+        let audio = TestSignal.sweep.audio(rate: 44100, channels: channels, seconds: 0.7)
+        let encoded = try Layer3Encoder.encode(audio, settings: EncoderSettings(bitrate: 128))
+        let (reading, lame) = try Self.tag(of: encoded, channels: channels)
+        #expect(Array(encoded.bytes[(lame - 120)..<(lame - 116)]) == Array("Info".utf8))
+        #expect(reading.frameCount == encoded.frameCount)
+        let gapless = try #require(reading.gapless)
+        #expect(gapless.delay + Layer3Decoder.decoderDelay == Layer3Encoder.delay)
+        #expect(gapless.delay + audio.frameCount + gapless.padding == encoded.frameCount * 1152)
+        // The byte count, and both checksums: the tag's over itself, the music's over the audio frames.
+        let bytes = encoded.bytes
+        func word(_ at: Int) -> Int { bytes[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) } }
+        #expect(word(lame - 108) == bytes.count && word(lame + 28) == bytes.count)
+        let musicCRC = Int(crc16ARC(Array(bytes[encoded.infoFrameBytes...])))
+        #expect(Int(bytes[lame + 32]) << 8 | Int(bytes[lame + 33]) == musicCRC)
+        #expect(Int(bytes[lame + 34]) << 8 | Int(bytes[lame + 35]) == Int(crc16ARC(Array(bytes[0..<(lame + 34)]))))
+        // Our decoder trims to the input, sample for sample in line.
+        let decoded = try Layer3Decoder.decode(bytes)
+        #expect(decoded.audio.frameCount == audio.frameCount)
+        #expect(snrDB(reference: audio.channels[0], decoded: decoded.audio.channels[0], delay: 0) > 20)
+    }
+
+    @Test func theSeekTableRisesWithTheFrames() {
+        let sizes = [417] + [Int](repeating: 104, count: 50) + [Int](repeating: 1044, count: 50)
+        let table = InfoTag.seekTable(frameSizes: sizes)
+        #expect(table.count == 100)
+        #expect(zip(table, table.dropFirst()).allSatisfy { $0 <= $1 })
+        // Half the frames are small: halfway through the duration is a tenth of the way through the bytes.
+        let halfway = 256 * (417 + 50 * 104) / sizes.reduce(0, +)
+        #expect(Int(table[50]) == halfway)
+        #expect(table[0] == UInt8(256 * 417 / sizes.reduce(0, +)))
+    }
+
+    /// The checksum is the one LAME's own tags carry: recompute it on a file LAME wrote.
+    @Test(.enabled(if: Referee.shouldRun("lame")))
+    func theTagChecksumMatchesLAMEs() throws {
+        let audio = TestSignal.pinkNoise.audio(rate: 44100, channels: 2, seconds: 0.5)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lame-tag-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let wave = folder.appendingPathComponent("in.wav").path, mp3 = folder.appendingPathComponent("out.mp3").path
+        try AudioFileWriter.write(audio, to: wave)
+        let run = try Referee.run("lame", ["--quiet", "-V", "2", wave, mp3])
+        #expect(run.status == 0)
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: mp3)))
+        let lame = 4 + 32 + 120
+        #expect(Array(bytes[(lame - 120)..<(lame - 116)]) == Array("Xing".utf8))
+        #expect(Int(bytes[lame + 34]) << 8 | Int(bytes[lame + 35]) == Int(crc16ARC(Array(bytes[0..<(lame + 34)]))))
+        let frameBytes = 144_000 * 128 / 44100
+        #expect(Int(bytes[lame + 32]) << 8 | Int(bytes[lame + 33]) == Int(crc16ARC(Array(bytes[frameBytes...]))))
+    }
+
+    @Test func variableBitrateFollowsTheSignalAndTheQuality() throws {
+        let audio = Self.loudThenQuiet(channels: 2)
+        var sizes = [Int]()
+        for quality in [0, 4, 9] {
+            let encoded = try Layer3Encoder.encode(audio, settings: EncoderSettings(rate: .variable(quality: quality)))
+            sizes.append(encoded.bytes.count)
+            #expect(encoded.bitrateCounts.count > 1, "V\(quality) uses one bitrate: \(encoded.bitrateCounts)")
+            let (reading, lame) = try Self.tag(of: encoded, channels: 2)
+            #expect(Array(encoded.bytes[(lame - 120)..<(lame - 116)]) == Array("Xing".utf8))
+            #expect(reading.frameCount == encoded.frameCount)
+            #expect(encoded.bitrateCounts.values.reduce(0, +) == encoded.frameCount)
+            let decoded = try Layer3Decoder.decode(encoded.bytes)
+            #expect(decoded.audio.frameCount == audio.frameCount)
+        }
+        #expect(sizes[0] > sizes[1] && sizes[1] > sizes[2], "bytes by quality 0, 4, 9: \(sizes)")
+    }
+
+    @Test func averageBitrateLandsOnItsTarget() throws {
+        let noise = TestSignal.pinkNoise.audio(rate: 44100, channels: 2, seconds: 8)
+        for target in [96, 160] {
+            let encoded = try Layer3Encoder.encode(noise, settings: EncoderSettings(rate: .average(target)))
+            let seconds = Double(encoded.frameCount * 1152) / 44100
+            let kbps = Double(encoded.bytes.count - encoded.infoFrameBytes) * 8 / seconds / 1000
+            #expect(abs(kbps - Double(target)) < 0.08 * Double(target), "ABR \(target): \(kbps) kbit/s")
+        }
+    }
+
+    @Test func nonsenseRatesAreRefused() {
+        let audio = TestSignal.sine.audio(rate: 44100, channels: 1)
+        #expect(throws: EncoderError.unsupportedQuality(10)) { try Layer3Encoder.encode(audio, settings: EncoderSettings(rate: .variable(quality: 10))) }
+        #expect(throws: EncoderError.averageBitrateOutOfRange(8)) { try Layer3Encoder.encode(audio, settings: EncoderSettings(rate: .average(8))) }
+        #expect(throws: EncoderError.unsupportedBitrate(100)) { try Layer3Encoder.encode(audio, settings: EncoderSettings(bitrate: 100)) }
+    }
+
+    /// Every referee takes a variable-bitrate file; ffprobe reads its duration
+    /// from the Xing frame count instead of estimating, and mpg123 trims it to the input.
+    @Test(.enabled(if: Referee.shouldRun("ffmpeg", "ffprobe", "mpg123", "mp3val")))
+    func refereesTakeVariableBitrate() throws {
+        let audio = Self.loudThenQuiet(channels: 2)
+        let encoded = try Layer3Encoder.encode(audio, settings: EncoderSettings(rate: .variable(quality: 2)))
+        let path = try writeTemporary(encoded.bytes, name: "vbr2.mp3")
+        let decoded = try EncoderConformanceTests.referee(path, channels: 2, label: "VBR 2")
+        #expect(decoded.mpg123.count == 2 * audio.frameCount)
+        #expect(decoded.ffmpeg.count == 2 * encoded.frameCount * 1152)
+        let probe = try Referee.run("ffprobe", ["-v", "warning", "-show_entries", "format=duration", "-of", "csv=p=0", path])
+        #expect(probe.status == 0 && !probe.stderr.contains("Estimating"), "ffprobe: \(probe.stderr)")
+        let duration = Double(String(decoding: probe.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(abs((duration ?? 0) - Double(encoded.frameCount * 1152) / 44100) < 0.001, "ffprobe duration \(String(describing: duration))")
+    }
+}

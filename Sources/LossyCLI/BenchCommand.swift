@@ -43,7 +43,7 @@ func median(_ times: [Double]) -> Double { times.sorted()[times.count / 2] }
 struct BenchEncode: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "encode",
-        abstract: "Encode a generated stereo 44.1 kHz signal with lossy and with `lame -b K`, alternating runs.",
+        abstract: "Encode a generated stereo 44.1 kHz signal with lossy and with `lame -b K` (or both at -V Q), alternating runs.",
         discussion: """
             Both sides read the same 16-bit WAV and write an MP3 to a temporary folder, so file \
             reading and writing are timed on both. Needs lame on the PATH.
@@ -51,6 +51,16 @@ struct BenchEncode: ParsableCommand {
     )
 
     @OptionGroup var options: BenchOptions
+
+    @Option(help: ArgumentHelp("Time variable bitrate instead: lossy --vbr Q against lame -V Q.", valueName: "quality"))
+    var vbr: Int?
+
+    /// lame's flags for the same setting: its default quality mode at that bitrate or -V level.
+    private var peerFlags: [String] { vbr.map { ["-V", String($0)] } ?? ["-b", String(options.bitrate)] }
+
+    func validate() throws {
+        if let vbr, !(0...9).contains(vbr) { throw ValidationError("--vbr must be 0…9, got \(vbr)") }
+    }
 
     func run() throws {
         guard let lame = executablePath("lame") else {
@@ -66,13 +76,14 @@ struct BenchEncode: ParsableCommand {
             let clock = ContinuousClock()
             let start = clock.now
             let audio = try AudioFileReader.read(path: wave)
-            let encoded = try Layer3Encoder.encode(audio, settings: EncoderSettings(bitrate: options.bitrate))
+            let rate: RateControl = vbr.map { .variable(quality: $0) } ?? .constant(options.bitrate)
+            let encoded = try Layer3Encoder.encode(audio, settings: EncoderSettings(rate: rate))
             try Data(encoded.bytes).write(to: folder.appendingPathComponent("lossy.mp3"))
             ours.append(elapsed(clock.now - start))
             sizes.ours = encoded.bytes.count
 
             let peer = clock.now
-            try runTool(lame, ["--quiet", "-b", String(options.bitrate), wave, folder.appendingPathComponent("lame.mp3").path])
+            try runTool(lame, ["--quiet"] + peerFlags + [wave, folder.appendingPathComponent("lame.mp3").path])
             theirs.append(elapsed(clock.now - peer))
             sizes.theirs = (try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("lame.mp3").path)[.size] as? Int) ?? 0
         }
@@ -83,12 +94,13 @@ struct BenchEncode: ParsableCommand {
             .init("speed", unit: "× realtime", key: "realtime_factor", decimals: 1),
             .init("output", unit: "bytes", key: "bytes", decimals: 0),
         ])
-        for (name, times, bytes) in [("lossy", ours, sizes.ours), ("lame -b \(options.bitrate)", theirs, sizes.theirs)] {
+        for (name, times, bytes) in [("lossy", ours, sizes.ours), ("lame " + peerFlags.joined(separator: " "), theirs, sizes.theirs)] {
             table.append([.text(name), .number(median(times)), .number(times.min()!),
                           .number(options.seconds / median(times)), .integer(bytes)])
         }
         let ratio = median(ours) / median(theirs)
-        print("Encoding \(formatFixed(options.seconds, decimals: 0)) s of stereo 44.1 kHz at \(options.bitrate) kbit/s, \(options.runs) runs each\n")
+        let setting = vbr.map { "VBR quality \($0)" } ?? "\(options.bitrate) kbit/s"
+        print("Encoding \(formatFixed(options.seconds, decimals: 0)) s of stereo 44.1 kHz at \(setting), \(options.runs) runs each\n")
         print(table.text())
         print("lossy takes \(formatFixed(ratio, decimals: 2))× lame's time (median over median)")
     }

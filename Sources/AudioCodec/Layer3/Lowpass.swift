@@ -8,6 +8,17 @@ enum Lowpass {
         (56, 15_000), (64, 17_000), (80, 17_500), (96, 18_600), (112, 19_500), (128, 19_700), (160, 20_500),
     ]
 
+    /// The cutoffs LAME 3.100 records in its tag for -V 0 … 6 (read from its
+    /// files; -V 0 has none below Nyquist); for 7 … 9 it resamples, and we
+    /// take the cutoff of the level's average bitrate instead.
+    static let variableCutoffs: [Double?] = [22_050, 19_500, 18_500, 18_000, 17_500, 17_000, 16_500, nil, nil, nil]
+
+    /// The cutoff of variable-bitrate quality `quality` (0…9) at `sampleRate` Hz.
+    static func cutoff(quality: Int, nominalKbps: Int, channels: Int, sampleRate: Int) -> Double {
+        guard let hz = variableCutoffs[quality] else { return cutoff(bitrate: nominalKbps, channels: channels, sampleRate: sampleRate) }
+        return min(hz, 0.95 * Double(sampleRate) / 2)
+    }
+
     /// The cutoff for `bitrate` kbit/s shared by `channels` channels at `sampleRate` Hz.
     static func cutoff(bitrate: Int, channels: Int, sampleRate: Int) -> Double {
         let perChannel = bitrate / channels

@@ -57,14 +57,7 @@ struct PerceptualEncoderTests {
             }
         }
         let ratioDB = 10 * log10(preEcho[false]! / preEcho[true]!)
-        withKnownIssue("""
-            Short windows put an attack's noise within 4.4 ms of it, but at the level the window's \
-            allowance sets; with the decoder's output aligned by the Info frame, the 5 ms before the \
-            clicks hold the same error either way (short 1.249e-3, long only 1.235e-3: the quiet \
-            hum's own coding noise), so short blocks do not yet cut it (issue 5)
-            """) {
-            #expect(ratioDB > 0, "pre-echo: short blocks \(preEcho[true]!), long only \(preEcho[false]!), \(ratioDB) dB apart")
-        }
+        #expect(ratioDB > 0, "pre-echo: short blocks \(preEcho[true]!), long only \(preEcho[false]!), \(ratioDB) dB apart")
     }
 
     @Test func steadySignalsStayInLongBlocks() throws {

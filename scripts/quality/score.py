@@ -6,7 +6,12 @@ Every MP3 is decoded by mpg123 (gapless: it trims what an Info/LAME tag
 records), cut to the input length, and both reference and decoded audio are
 resampled to the 48 kHz ViSQOL's audio mode expects.
 
-Usage: score.py LOSSY_BINARY CLIPDIR [--settings cbr128,vbr2] [--json OUT]
+With --check, every MP3 of ours must also decode cleanly in ffmpeg and
+mpg123, pass mp3val, decode (mpg123, trimmed) to exactly the input's length,
+and, when variable, give ffprobe its duration without estimating; the first
+failure ends the run with exit status 1.
+
+Usage: score.py LOSSY_BINARY CLIPDIR [--settings cbr128,vbr2] [--json OUT] [--check]
 """
 import argparse
 import json
@@ -31,13 +36,37 @@ def run(*command):
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def decoded(mp3, length):
+def decoded(mp3, length, check=False):
     wav = mp3 + ".wav"
     run("mpg123", "-q", "-e", "f32", "-w", wav, mp3)
     audio, _ = soundfile.read(wav, dtype="float64", always_2d=True)
+    if check and len(audio) != length:
+        fail(f"{mp3}: mpg123 decodes {len(audio)} samples, the input has {length}")
     if len(audio) < length:
         audio = np.vstack([audio, np.zeros((length - len(audio), audio.shape[1]))])
     return audio[:length]
+
+
+def fail(message):
+    print(f"check failed: {message}", flush=True)
+    raise SystemExit(1)
+
+
+def referee(mp3, variable):
+    """ffmpeg and mp3val accept the file; ffprobe reads a VBR duration without estimating."""
+    ff = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", mp3, "-f", "null", "-"], capture_output=True, text=True)
+    if ff.returncode != 0 or ff.stderr.strip():
+        fail(f"{mp3}: ffmpeg says {ff.stderr.strip()!r}")
+    val = subprocess.run(["mp3val", mp3], capture_output=True, text=True).stdout
+    problems = [line for line in val.splitlines()
+                if ("WARNING" in line or "ERROR" in line) and "No supported tags in the file" not in line]
+    if problems:
+        fail(f"{mp3}: mp3val says {problems}")
+    if variable:
+        probe = subprocess.run(["ffprobe", "-v", "warning", "-show_entries", "format=duration", "-of", "csv=p=0", mp3],
+                               capture_output=True, text=True)
+        if probe.returncode != 0 or "Estimating" in probe.stderr:
+            fail(f"{mp3}: ffprobe says {probe.stderr.strip()!r}")
 
 
 def at_48k(audio, rate, path):
@@ -55,6 +84,7 @@ def main():
     parser.add_argument("--json")
     parser.add_argument("--lossy-flags", default="", help="extra flags for our encoder, space-separated")
     parser.add_argument("--only", help="comma-separated clip names")
+    parser.add_argument("--check", action="store_true", help="referee every MP3 of ours (see above)")
     args = parser.parse_args()
 
     from visqol import VisqolApi
@@ -79,7 +109,10 @@ def main():
                         run("lame", "--quiet", *lame_flags, source, mp3)
                     else:
                         run(args.lossy, "encode", source, "-o", mp3, *our_flags, *args.lossy_flags.split())
-                    audio = decoded(mp3, len(reference))
+                    checking = args.check and coder == "lossy"
+                    if checking:
+                        referee(mp3, variable=setting.startswith("vbr"))
+                    audio = decoded(mp3, len(reference), check=checking)
                     deg48 = at_48k(audio, rate, mp3 + ".48.wav")
                     row[coder] = {
                         "mos": round(api.measure(ref48, deg48).moslqo, 3),

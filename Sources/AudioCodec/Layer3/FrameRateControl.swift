@@ -24,7 +24,7 @@ struct FrameRateControl {
     /// Noise-to-mask margin of each quality level, in dB: calibrated so that our
     /// total bytes on the seven quality clips land within 3 % of LAME 3.100's at
     /// the same -V (measured at 0, 2, 5 and 9; the rest interpolated).
-    static let variableMarginDB: [Double] = [-14.5, -9.5, -5.5, -3.5, -1, 2, 3.5, 5.5, 7.5, 10]
+    static let variableMarginDB: [Double] = [-6, -2, 1.5, 3.5, 6, 8.5, 10, 12, 14, 16.5]
 
     /// How many dB the average-bitrate margin moves per second of target bits spent ahead.
     static let averageSteeringDBPerSecond = 12.0

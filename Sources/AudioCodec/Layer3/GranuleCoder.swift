@@ -190,14 +190,19 @@ enum GranuleCoder {
         func cost(_ b: Int, _ i: Int) -> Double {
             menu.choices[b][i].distortion / input.tolerance[b] + lambda * menu.choices[b][i].bits
         }
+        // A menu's steps fall from the zeroing step down, so the steps under a ceiling
+        // are a suffix of it: per band, the cheapest choice of every suffix, once.
+        let suffixBest = input.layout.bands.indices.map { b in
+            var best = [Double](repeating: .infinity, count: menu.steps[b].count + 1)
+            for i in menu.steps[b].indices.dropFirst().reversed() { best[i] = min(best[i + 1], cost(b, i)) }
+            return best
+        }
         func othersCost(ceiling: Int?) -> Double {
             input.layout.bands.indices.reduce(0) { total, b in
                 guard b != top else { return total }
-                let allowed = menu.steps[b].indices.filter { i in
-                    guard let ceiling, let q = menu.steps[b][i] else { return true }
-                    return q <= ceiling
-                }
-                return total + allowed.map { cost(b, $0) }.min()!
+                let steps = menu.steps[b]
+                let first = ceiling.map { c in steps.indices.dropFirst().first { steps[$0]! <= c } ?? steps.count } ?? 1
+                return total + min(cost(b, 0), suffixBest[b][first])
             }
         }
         var best: (ceiling: Int?, cost: Double) = (nil, othersCost(ceiling: nil) + cost(top, 0))
@@ -318,13 +323,37 @@ enum GranuleCoder {
             for i in 0..<576 where lines[i] < 0 { values[i] = -values[i] }
             return (values, coding, bandNoise)
         }
-        var low = 0, high = 255
-        guard var best = attempt(high) else { return nil }
-        while low < high {
-            let mid = (low + high) / 2
-            if let fit = attempt(mid) { best = fit; high = mid } else { low = mid + 1 }
+        // The fit lands near the gain the allocation chose: gallop from there to a
+        // bracket (a gain that fails below one that fits), then bisect it.
+        var failing = -1, fitting = 256
+        var best: (values: [Int32], coding: HuffmanCoding, bandNoise: [Double])?
+        let start = min(255, max(0, realization.gain))
+        if let fit = attempt(start) {
+            best = fit
+            fitting = start
+            var step = 1
+            while fitting - step >= 0 {
+                guard let lower = attempt(fitting - step) else { failing = fitting - step; break }
+                best = lower
+                fitting -= step
+                step *= 2
+            }
+        } else {
+            failing = start
+            var step = 1
+            while failing < 255 {
+                let next = min(255, failing + step)
+                if let fit = attempt(next) { best = fit; fitting = next; break }
+                failing = next
+                step *= 2
+            }
+            guard fitting <= 255 else { return nil }
         }
-        return (high, best.values, best.coding, best.bandNoise)
+        while failing + 1 < fitting {
+            let mid = (failing + fitting) / 2
+            if let fit = attempt(mid) { best = fit; fitting = mid } else { failing = mid }
+        }
+        return (fitting, best!.values, best!.coding, best!.bandNoise)
     }
 
     /// The scalefac_compress with the fewest bits that holds every scalefactor.

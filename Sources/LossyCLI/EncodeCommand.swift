@@ -102,6 +102,7 @@ struct Encode: ParsableCommand {
         let rate: RateControl = vbr.map { .variable(quality: $0) } ?? abr.map { .average($0) } ?? .constant(bitrate ?? 128)
         var settings = EncoderSettings(rate: rate, mode: mode, crc: crc, lowpassHz: lowpass, shortBlocks: !noShortBlocks)
         settings.analysis = true
+        settings.analysisPerBand = report != nil
         let encoded = try Layer3Encoder.encode(audio, settings: settings)
         let tag = ID3v2Tag(title: title, artist: artist, album: album, year: year, comment: comment)
         try AtomicFile.write(Data((tag.isEmpty ? [] : tag.bytes) + encoded.bytes), to: output)
@@ -130,10 +131,6 @@ struct Encode: ParsableCommand {
 
     /// The NMR summary, its tails, the worst frames and the band table.
     private func printAnalysis(_ analysis: EncodingAnalysis, sampleRate: Int) {
-        let discard = analysis.discard
-        let masked = analysis.bands.filter { $0.zeroed == .masked }.count
-        let lowpassed = analysis.bands.filter { $0.zeroed == .lowpass }.count
-        let withEnergy = analysis.bands.filter { $0.outcome.power > 0 }.count
         let frameSeconds = Double(1152) / Double(sampleRate)
         let worst = analysis.worstFrames.prefix(5).map { index in
             let frame = analysis.frames[index]
@@ -141,9 +138,9 @@ struct Encode: ParsableCommand {
                 "\(formatFixed(frame.meanNMRDB, decimals: 1)) dB)"
         }
         print("""
-            NMR (noise to masking threshold) over \(analysis.bands.count) bands: mean \(formatFixed(discard.meanNoiseToToleranceDB, decimals: 1)) dB, \
-            99th percentile \(formatFixed(discard.tailNoiseToToleranceDB, decimals: 1)) dB, worst \(formatFixed(discard.maxNoiseToToleranceDB, decimals: 1)) dB
-            zeroed: \(masked) bands masked, \(lowpassed) above the lowpass, of \(withEnergy) with energy
+            NMR (noise to masking threshold) over \(analysis.nmr.partitions) bands: mean \(formatFixed(analysis.nmr.meanDB, decimals: 1)) dB, \
+            99th percentile \(formatFixed(analysis.nmr.tailDB(), decimals: 1)) dB, worst \(formatFixed(analysis.nmr.maxDB, decimals: 1)) dB
+            zeroed: \(analysis.zeroedMasked) bands masked, \(analysis.zeroedLowpass) above the lowpass, of \(analysis.bandsWithEnergy) with energy
             worst 1 % of frames by mean NMR (\(analysis.worstFrames.count)): \(worst.joined(separator: ", "))\(analysis.worstFrames.count > 5 ? ", …" : "")
             """)
         var table = ReportTable(columns: [
@@ -153,9 +150,9 @@ struct Encode: ParsableCommand {
             .init("bits", unit: "per granule", key: "bits", decimals: 1),
             .init("masked", unit: "%", key: "masked", decimals: 1), .init("lowpass", unit: "%", key: "lowpass", decimals: 1),
         ])
-        for band in analysis.longBandSummary {
-            table.append([.integer(band.band), .number(band.lowHz), .number(band.highHz), .number(band.meanNMRDB),
-                          .number(band.tailNMRDB), .number(band.bits), .number(100 * band.maskedShare), .number(100 * band.lowpassShare)])
+        for band in analysis.longBands {
+            table.append([.integer(band.band), .number(band.lowHz), .number(band.highHz), .number(band.nmr.meanDB),
+                          .number(band.nmr.tailDB()), .number(band.bits), .number(100 * band.maskedShare), .number(100 * band.lowpassShare)])
         }
         print("\nlong-block scalefactor bands:\n" + table.text())
     }

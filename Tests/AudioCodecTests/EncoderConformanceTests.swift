@@ -47,7 +47,7 @@ struct EncoderConformanceTests {
                 var settings = EncoderSettings(bitrate: bitrate, lowpassHz: 11_000)
                 settings.analysis = true
                 let encoded = try Layer3Encoder.encode(audio, settings: settings)
-                nmrs.append(encoded.analysis!.discard.meanNoiseToToleranceDB)
+                nmrs.append(encoded.analysis!.nmr.meanDB)
                 // CBR: the frames add up to the bitrate exactly (padding spreads the fraction).
                 let exact = Double(encoded.frameCount) * 144_000 * Double(bitrate) / Double(rate)
                 #expect(abs(Double(encoded.bytes.count - encoded.infoFrameBytes) - exact) < 1, "size of \(label)")

@@ -39,4 +39,30 @@ struct DiscardReportTests {
     func rangesAreCompact(values: [Int], text: String) {
         #expect(compactRanges(values) == text)
     }
+
+    /// The streaming tally agrees with the report that keeps every partition:
+    /// the same mean and worst, and the tail to within its 0.1 dB bins.
+    @Test func theTallyMatchesTheReport() {
+        var seed: UInt64 = 7
+        func uniform() -> Double {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Double(seed >> 11) / Double(1 << 53)
+        }
+        let partitions = (0..<5000).map { i in
+            // Noise-to-tolerance from −60 to +20 dB, a few partitions without noise.
+            let noise = i % 97 == 0 ? 0 : Double.pow(10, (uniform() * 80 - 60) / 10)
+            return PartitionOutcome(index: i, count: 4 + i % 13, power: 1, tolerance: 1, bits: 1,
+                                    noisePower: noise, zeroedCoefficients: 0)
+        }
+        let report = DiscardReport(partitions: partitions)
+        var tally = NoiseToToleranceTally()
+        for p in partitions { tally.add(noiseToTolerance: p.noiseToTolerance, count: p.count) }
+        #expect(tally.partitions == 5000)
+        #expect(abs(tally.meanDB - report.meanNoiseToToleranceDB) < 1e-9)
+        #expect(tally.maxDB == report.maxNoiseToToleranceDB)
+        let tail = tally.tailDB()
+        #expect(tail >= report.tailNoiseToToleranceDB && tail <= report.tailNoiseToToleranceDB + 0.1 + 1e-9,
+                "tally \(tail) dB, report \(report.tailNoiseToToleranceDB) dB")
+        #expect(NoiseToToleranceTally().tailDB() == -.infinity)
+    }
 }

@@ -44,23 +44,37 @@ public struct EncodingAnalysis: Sendable {
         public var bits: Int
     }
 
+    /// Every band of every granule, when the settings asked to keep them (`EncoderSettings.analysisPerBand`).
     public var bands: [Band]
     public var frames: [Frame]
-    /// The core's discard report over every band of every granule: mean, 99th percentile and worst NMR.
-    public var discard: DiscardReport
+    /// NMR over every band of every granule: mean, 99th percentile and worst, in memory that does not grow.
+    public var nmr: NoiseToToleranceTally
+    /// Long-block bands, band by band.
+    public var longBands: [BandSummary]
+    /// Bands with energy in them, and those of them zeroed as masked and above the lowpass.
+    public var bandsWithEnergy: Int
+    public var zeroedMasked: Int
+    public var zeroedLowpass: Int
     /// The worst 1 % of frames by mean NMR (at least one), worst first.
     public var worstFrames: [Int]
 
-    init(bands: [Band], frames: [Frame]) {
-        self.bands = bands
-        self.frames = frames
-        discard = DiscardReport(partitions: bands.isEmpty
-            ? [PartitionOutcome(index: 0, count: 1, power: 0, tolerance: 1, bits: 0, noisePower: 0, zeroedCoefficients: 0)]
-            : bands.map(\.outcome))
-        let tail = max(1, (frames.count + 99) / 100)
-        worstFrames = frames.indices.sorted {
-            frames[$0].meanNMRDB != frames[$1].meanNMRDB ? frames[$0].meanNMRDB > frames[$1].meanNMRDB : $0 < $1
-        }.prefix(tail).map { frames[$0].index }
+    /// One long-block scalefactor band over the whole stream.
+    public struct BandSummary: Sendable {
+        public var band: Int
+        public var lowHz: Double
+        public var highHz: Double
+        public var nmr: NoiseToToleranceTally
+        /// Huffman bits summed over its occurrences.
+        public var bitsTotal: Double
+        public var occurrences: Int
+        public var withEnergy: Int
+        public var zeroedMasked: Int
+        public var zeroedLowpass: Int
+
+        /// Average Huffman bits per granule and channel.
+        public var bits: Double { bitsTotal / Double(max(1, occurrences)) }
+        public var maskedShare: Double { Double(zeroedMasked) / Double(max(1, withEnergy)) }
+        public var lowpassShare: Double { Double(zeroedLowpass) / Double(max(1, withEnergy)) }
     }
 
     /// Collects a frame as it is coded.
@@ -69,8 +83,27 @@ public struct EncodingAnalysis: Sendable {
         let cutoffHz: Double
         let longEdges: [Int]
         let shortEdges: [Int]
-        var bands: [Band] = []
-        var frames: [Frame] = []
+        /// Keep every band, not only the tallies.
+        let perBand: Bool
+        private var bands: [Band] = []
+        private var frames: [Frame] = []
+        private var nmr = NoiseToToleranceTally()
+        private var longBands: [BandSummary]
+        private var withEnergy = 0, masked = 0, lowpassed = 0
+
+        init(sampleRate: Int, cutoffHz: Double, longEdges: [Int], shortEdges: [Int], perBand: Bool) {
+            self.sampleRate = sampleRate
+            self.cutoffHz = cutoffHz
+            self.longEdges = longEdges
+            self.shortEdges = shortEdges
+            self.perBand = perBand
+            let lineHz = Double(sampleRate) / 1152
+            longBands = (0..<(longEdges.count - 1)).map { b in
+                BandSummary(band: b, lowHz: Double(longEdges[b]) * lineHz, highHz: Double(longEdges[b + 1]) * lineHz,
+                            nmr: NoiseToToleranceTally(), bitsTotal: 0, occurrences: 0, withEnergy: 0,
+                            zeroedMasked: 0, zeroedLowpass: 0)
+            }
+        }
 
         mutating func add(frame: Int, kbps: Int, midSide: Bool, inputs: [[GranuleInput]], coded: [[CodedGranule]]) {
             var weightedNTR = 0.0, lines = 0, worst = -Double.infinity, bits = 0
@@ -82,16 +115,30 @@ public struct EncodingAnalysis: Sendable {
                         let count = band.lines.count
                         let energy = band.lines.reduce(0.0) { $0 + Double(input.lines[$1]) * Double(input.lines[$1]) }
                         let zeros = band.lines.reduce(0) { $0 + (result.values[$1] == 0 ? 1 : 0) }
-                        let outcome = PartitionOutcome(index: bands.count, count: count, power: energy / Double(count),
+                        let outcome = PartitionOutcome(index: nmr.partitions, count: count, power: energy / Double(count),
                                                        tolerance: input.tolerance[b], bits: Double(result.bandBits[b]),
                                                        noisePower: result.bandNoise[b] / Double(count), zeroedCoefficients: zeros)
                         let number = input.layout.short ? b / 3 : b
                         let (low, high) = frequencies(number, short: input.layout.short)
                         var zeroed: Zeroing?
                         if energy > 0 && zeros == count { zeroed = low >= cutoffHz ? .lowpass : .masked }
-                        bands.append(Band(frame: frame, granule: granule, channel: channel, band: number,
-                                          window: input.layout.short ? band.window : nil, lowHz: low, highHz: high,
-                                          outcome: outcome, zeroed: zeroed))
+                        nmr.add(noiseToTolerance: outcome.noiseToTolerance, count: count)
+                        if energy > 0 { withEnergy += 1 }
+                        if zeroed == .masked { masked += 1 }
+                        if zeroed == .lowpass { lowpassed += 1 }
+                        if !input.layout.short {
+                            longBands[b].nmr.add(noiseToTolerance: outcome.noiseToTolerance, count: count)
+                            longBands[b].bitsTotal += outcome.bits
+                            longBands[b].occurrences += 1
+                            if energy > 0 { longBands[b].withEnergy += 1 }
+                            if zeroed == .masked { longBands[b].zeroedMasked += 1 }
+                            if zeroed == .lowpass { longBands[b].zeroedLowpass += 1 }
+                        }
+                        if perBand {
+                            bands.append(Band(frame: frame, granule: granule, channel: channel, band: number,
+                                              window: input.layout.short ? band.window : nil, lowHz: low, highHz: high,
+                                              outcome: outcome, zeroed: zeroed))
+                        }
                         weightedNTR += outcome.noiseToTolerance * Double(count)
                         lines += count
                         worst = max(worst, decibels(outcome.noiseToTolerance))
@@ -109,47 +156,20 @@ public struct EncodingAnalysis: Sendable {
             return (Double(edges[band]) * lineHz, Double(edges[band + 1]) * lineHz)
         }
 
-        var analysis: EncodingAnalysis { EncodingAnalysis(bands: bands, frames: frames) }
+        var analysis: EncodingAnalysis {
+            let tail = max(1, (frames.count + 99) / 100)
+            let worstFrames = frames.indices.sorted {
+                frames[$0].meanNMRDB != frames[$1].meanNMRDB ? frames[$0].meanNMRDB > frames[$1].meanNMRDB : $0 < $1
+            }.prefix(tail).map { frames[$0].index }
+            return EncodingAnalysis(bands: bands, frames: frames, nmr: nmr, longBands: longBands, bandsWithEnergy: withEnergy,
+                                    zeroedMasked: masked, zeroedLowpass: lowpassed, worstFrames: worstFrames)
+        }
     }
 }
 
 extension EncodingAnalysis {
-    /// One long-block scalefactor band over the whole stream.
-    public struct BandSummary: Sendable {
-        public var band: Int
-        public var lowHz: Double
-        public var highHz: Double
-        /// Power mean of the NMR over its occurrences, and the 99th percentile, in dB.
-        public var meanNMRDB: Double
-        public var tailNMRDB: Double
-        /// Average Huffman bits per granule and channel.
-        public var bits: Double
-        /// Share of occurrences (with energy) zeroed as masked, or above the lowpass.
-        public var maskedShare: Double
-        public var lowpassShare: Double
-    }
-
-    /// Long-block bands, band by band (short-block granules apart).
-    public var longBandSummary: [BandSummary] {
-        var groups = [Int: [Band]]()
-        for band in bands where band.window == nil { groups[band.band, default: []].append(band) }
-        return groups.keys.sorted().map { number in
-            let group = groups[number]!
-            let ratios = group.map(\.outcome.noiseToTolerance).sorted()
-            let withEnergy = group.filter { $0.outcome.power > 0 }
-            let share = { (kind: Zeroing) in
-                Double(withEnergy.filter { $0.zeroed == kind }.count) / Double(max(1, withEnergy.count))
-            }
-            return BandSummary(band: number, lowHz: group[0].lowHz, highHz: group[0].highHz,
-                               meanNMRDB: decibels(ratios.reduce(0, +) / Double(ratios.count)),
-                               tailNMRDB: decibels(ratios[min(ratios.count - 1, Int(0.99 * Double(ratios.count)))]),
-                               bits: group.reduce(0) { $0 + $1.outcome.bits } / Double(group.count),
-                               maskedShare: share(.masked), lowpassShare: share(.lowpass))
-        }
-    }
-
-    /// Everything, for scripts: the summary, the band table, every frame with
-    /// its bands' NMR, and the worst frames.
+    /// Everything, for scripts: the summary, the band table, every frame, and
+    /// with each frame its bands' NMR when they were kept.
     public func json(sampleRate: Int) -> JSONValue {
         func number(_ x: Double) -> JSONValue { .number(x) }
         let frameSeconds = Double(ISO11172_3.frameLength) / Double(sampleRate)
@@ -165,7 +185,7 @@ extension EncodingAnalysis {
                 ("mean_nmr_db", number(frame.meanNMRDB)),
                 ("worst_nmr_db", number(frame.worstNMRDB)),
                 ("bits", number(Double(frame.bits))),
-                ("bands", .array(bandsByFrame[frame.index].map { band in
+                ("bands", bands.isEmpty ? .null : .array(bandsByFrame[frame.index].map { band in
                     .object([
                         ("granule", number(Double(band.granule))),
                         ("channel", number(Double(band.channel))),
@@ -179,17 +199,18 @@ extension EncodingAnalysis {
             ])
         }
         return .object([
-            ("mean_nmr_db", number(discard.meanNoiseToToleranceDB)),
-            ("p99_nmr_db", number(discard.tailNoiseToToleranceDB)),
-            ("worst_nmr_db", number(discard.maxNoiseToToleranceDB)),
-            ("zeroed_masked", number(Double(bands.filter { $0.zeroed == .masked }.count))),
-            ("zeroed_lowpass", number(Double(bands.filter { $0.zeroed == .lowpass }.count))),
+            ("mean_nmr_db", number(nmr.meanDB)),
+            ("p99_nmr_db", number(nmr.tailDB())),
+            ("worst_nmr_db", number(nmr.maxDB)),
+            ("bands_with_energy", number(Double(bandsWithEnergy))),
+            ("zeroed_masked", number(Double(zeroedMasked))),
+            ("zeroed_lowpass", number(Double(zeroedLowpass))),
             ("worst_frames", .array(worstFrames.map { number(Double($0)) })),
-            ("long_bands", .array(longBandSummary.map { summary in
+            ("long_bands", .array(longBands.map { summary in
                 .object([
                     ("band", number(Double(summary.band))),
                     ("low_hz", number(summary.lowHz)), ("high_hz", number(summary.highHz)),
-                    ("mean_nmr_db", number(summary.meanNMRDB)), ("p99_nmr_db", number(summary.tailNMRDB)),
+                    ("mean_nmr_db", number(summary.nmr.meanDB)), ("p99_nmr_db", number(summary.nmr.tailDB())),
                     ("bits", number(summary.bits)),
                     ("masked_share", number(summary.maskedShare)), ("lowpass_share", number(summary.lowpassShare)),
                 ])

@@ -31,8 +31,10 @@ public struct EncoderSettings: Sendable, Hashable {
     public var lowpassHz: Double?
     /// Switch to short blocks at attacks; off, every granule is a long block.
     public var shortBlocks: Bool
-    /// Keep the NMR, bits and zeroing of every band (`EncodedAudio.analysis`).
+    /// Tally the NMR, bits and zeroing of the bands (`EncodedAudio.analysis`).
     public var analysis = false
+    /// With the analysis, keep every band of every granule too (memory grows with the input).
+    public var analysisPerBand = false
 
     public init(rate: RateControl, mode: ChannelMode? = nil, crc: Bool = false, lowpassHz: Double? = nil,
                 shortBlocks: Bool = true) {
@@ -155,7 +157,8 @@ public enum Layer3Encoder {
         var blockTypeCounts = [0, 0, 0, 0]
         var bitrateCounts = [Int](repeating: 0, count: 15)
         var analysis = settings.analysis
-            ? EncodingAnalysis.Builder(sampleRate: audio.sampleRate, cutoffHz: cutoff, longEdges: longEdges, shortEdges: shortEdges)
+            ? EncodingAnalysis.Builder(sampleRate: audio.sampleRate, cutoffHz: cutoff, longEdges: longEdges, shortEdges: shortEdges,
+                                       perBand: settings.analysisPerBand)
             : nil
         var perceptualEntropy = [Double]()
         for frame in 0..<frameCount {

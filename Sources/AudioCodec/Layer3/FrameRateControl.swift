@@ -27,7 +27,7 @@ struct FrameRateControl {
     static let variableMarginDB: [Double] = [-6, -2, 1.5, 3.5, 6, 8.5, 10, 12, 14, 16.5]
 
     /// How many dB the average-bitrate margin moves per second of target bits spent ahead.
-    static let averageSteeringDBPerSecond = 12.0
+    static let averageSteeringDBPerSecond = 30.0
 
     init(_ rate: RateControl, sampleRate: Int) throws(EncoderError) {
         self.rate = rate

@@ -11,14 +11,7 @@ public struct Ghost: Sendable {
     /// aligned (gapless trimming). A mono coding of stereo input is compared with
     /// the input's mix, as the encoder saw it.
     public init(input: PCMAudio, decoded: PCMAudio) {
-        let reference: [[Float]]
-        if decoded.channels.count == 1 && input.channels.count == 2 {
-            reference = [zip(input.channels[0], input.channels[1]).map { ($0 + $1) / 2 }]
-        } else if decoded.channels.count == 2 && input.channels.count == 1 {
-            reference = [input.channels[0], input.channels[0]]
-        } else {
-            reference = input.channels
-        }
+        let reference = input.channels(as: decoded.channels.count)
         var signal = 0.0, lost = 0.0
         let channels = zip(reference, decoded.channels).map { original, coded in
             original.indices.map { n in

@@ -15,6 +15,16 @@ public struct PCMAudio: Sendable, Hashable {
         self.formatDescription = formatDescription
     }
 
+    /// The channels as a coder of `count` (1 or 2) channels takes them:
+    /// stereo mixed down to their mean for one, mono copied for two.
+    public func channels(as count: Int) -> [[Float]] {
+        switch (channels.count, count) {
+        case (2, 1): return [zip(channels[0], channels[1]).map { ($0 + $1) / 2 }]
+        case (1, 2): return [channels[0], channels[0]]
+        default: return channels
+        }
+    }
+
     public var frameCount: Int { channels[0].count }
     public var duration: Double { Double(frameCount) / Double(sampleRate) }
 }

@@ -51,8 +51,9 @@ struct FrameAssembler {
     }
 
     /// Places the frame's main data and records its side information and
-    /// mode extension (joint stereo: 2 for mid/side).
-    mutating func endFrame(sideInfo: SideInfo, mainData: BitWriter, modeExtension: Int = 0) {
+    /// mode extension (joint stereo: 2 for mid/side); returns the frame's bytes.
+    @discardableResult
+    mutating func endFrame(sideInfo: SideInfo, mainData: BitWriter, modeExtension: Int = 0) -> Int {
         guard var frame = current else { preconditionFailure("begin a frame first") }
         frame.header.modeExtension = modeExtension
         precondition(frame.dataStart + mainData.bytes.count <= mainStream.count, "main data overflows the reservoir")
@@ -62,6 +63,7 @@ struct FrameAssembler {
         dataEnd = frame.dataStart + mainData.bytes.count
         frames.append((frame.header, info, frame.slotStart))
         current = nil
+        return frame.header.frameBytes
     }
 
     /// The whole bitstream.

@@ -121,14 +121,7 @@ public enum Layer3Encoder {
         var rateControl = try FrameRateControl(settings.rate, sampleRate: audio.sampleRate)
         guard (1...2).contains(audio.channels.count) else { throw .unsupportedChannelCount(audio.channels.count) }
         let mode = settings.mode ?? (audio.channels.count == 2 ? .joint : .mono)
-        let input: [[Float]]
-        if mode == .mono && audio.channels.count == 2 {
-            input = [zip(audio.channels[0], audio.channels[1]).map { ($0 + $1) / 2 }]
-        } else if mode != .mono && audio.channels.count == 1 {
-            input = [audio.channels[0], audio.channels[0]]
-        } else {
-            input = audio.channels
-        }
+        let input = audio.channels(as: mode == .mono ? 1 : 2)
         let channels = input.count
         let nyquist = Double(audio.sampleRate) / 2
         let cutoff = settings.lowpassHz ?? rateControl.cutoff(channels: channels, sampleRate: audio.sampleRate)
@@ -222,8 +215,8 @@ public enum Layer3Encoder {
                 }
             }
             mainDataBits += mainData.count
-            stream.endFrame(sideInfo: sideInfo, mainData: mainData, modeExtension: stereo.midSide ? 2 : 0)
-            rateControl.record(frameBytes: stream.frameSizes.last!)
+            rateControl.record(frameBytes: stream.endFrame(sideInfo: sideInfo, mainData: mainData,
+                                                           modeExtension: stereo.midSide ? 2 : 0))
         }
         let frames = stream.finish()
         let tagFrame = infoFrame(stream: stream, frames: frames, rateControl: rateControl, inputLength: audio.frameCount,
@@ -247,7 +240,8 @@ public enum Layer3Encoder {
         let header = (1...14).lazy.map {
             FrameHeader(bitrateIndex: $0, sampleRateIndex: sampleRateIndex, padding: false, mode: mode, hasCRC: false)
         }.first { ISO11172_3.bitrates[$0.bitrateIndex] >= least && $0.frameBytes >= 4 + $0.sideInfoBytes + InfoTag.length }!
-        let sizes = [header.frameBytes] + stream.frameSizes
+        let audioSizes = stream.frameSizes
+        let sizes = [header.frameBytes] + audioSizes
         let encoderDelay = delay - Layer3Decoder.decoderDelay
         let method: InfoTag.RateMethod
         let quality: Int
@@ -257,12 +251,12 @@ public enum Layer3Encoder {
         case let .variable(level): method = .variable; quality = 100 - 10 * level
         }
         let sampleRate = ISO11172_3.sampleRates[sampleRateIndex]
-        let tag = InfoTag(variable: !rateControl.isConstant, frameCount: stream.frameSizes.count, byteCount: sizes.reduce(0, +),
+        let tag = InfoTag(variable: !rateControl.isConstant, frameCount: audioSizes.count, byteCount: sizes.reduce(0, +),
                           seekTable: InfoTag.seekTable(frameSizes: sizes), quality: quality, encoder: InfoTag.encoderName,
                           method: method, lowpassHz: Int(lowpassHz),
                           bitrate: rateControl.isConstant || method == .average ? rateControl.nominalKbps : 32,
                           delay: encoderDelay,
-                          padding: stream.frameSizes.count * ISO11172_3.frameLength - inputLength - encoderDelay,
+                          padding: audioSizes.count * ISO11172_3.frameLength - inputLength - encoderDelay,
                           sourceRateClass: sampleRate == 44100 ? 1 : (sampleRate == 48000 ? 2 : 0),
                           stereoMode: mode == .singleChannel ? 0 : (mode == .jointStereo ? 3 : 1))
         return tag.frame(header: header, audio: frames)

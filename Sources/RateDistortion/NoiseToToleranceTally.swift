@@ -29,6 +29,17 @@ public struct NoiseToToleranceTally: Sendable, Hashable {
         bins[min(Self.binCount - 1, max(0, bin))] += 1
     }
 
+    /// Adds another tally's partitions, as if they had been added here
+    /// (for tallies kept per thread).
+    public mutating func merge(_ other: NoiseToToleranceTally) {
+        for bin in bins.indices { bins[bin] += other.bins[bin] }
+        silent += other.silent
+        partitions += other.partitions
+        weightedSum += other.weightedSum
+        coefficients += other.coefficients
+        maxDB = max(maxDB, other.maxDB)
+    }
+
     /// Noise-to-tolerance averaged over coefficients, in dB.
     public var meanDB: Double { decibels(weightedSum / Double(max(1, coefficients))) }
 

@@ -2,20 +2,23 @@
 ///
 /// Ids, block sizes and block bytes are ggml's (`ggml.h`'s `enum ggml_type`
 /// and the type traits in `ggml.c`; gguf-py's `GGML_QUANT_SIZES` holds the
-/// same table, and a test checks ours against it). Ids 4, 5 and 31–33,
-/// 36–38 were retired by ggml and are refused when read.
+/// same table, and a test checks ours against it, except for Q8_1, which
+/// gguf-py sizes as 40 bytes where ggml's block_q8_1 is 36). Ids 4, 5 and
+/// 31–33, 36–38 were retired by ggml and are refused when read.
 public enum GGMLType: UInt32, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     case f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q5_0 = 6, q5_1 = 7, q8_0 = 8, q8_1 = 9
     case q2_K = 10, q3_K = 11, q4_K = 12, q5_K = 13, q6_K = 14, q8_K = 15
     case iq2_xxs = 16, iq2_xs = 17, iq3_xxs = 18, iq1_s = 19, iq4_nl = 20, iq3_s = 21, iq2_s = 22, iq4_xs = 23
     case i8 = 24, i16 = 25, i32 = 26, i64 = 27, f64 = 28, iq1_m = 29, bf16 = 30
-    case tq1_0 = 34, tq2_0 = 35, mxfp4 = 39
+    case tq1_0 = 34, tq2_0 = 35, mxfp4 = 39, nvfp4 = 40, q1_0 = 41
 
     /// Weights per block (1 for plain element types).
     public var blockWeights: Int {
         switch self {
         case .f32, .f16, .bf16, .i8, .i16, .i32, .i64, .f64: return 1
         case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_1, .iq4_nl, .mxfp4: return 32
+        case .nvfp4: return 64
+        case .q1_0: return 128
         default: return 256
         }
     }
@@ -53,8 +56,18 @@ public enum GGMLType: UInt32, Sendable, Hashable, CaseIterable, CustomStringConv
         case .tq1_0: return 54
         case .tq2_0: return 66
         case .mxfp4: return 17
+        case .nvfp4: return 36
+        case .q1_0: return 18
         }
     }
+
+    /// Whether the type stores blocks with scales (not plain elements).
+    public var isQuantized: Bool { blockWeights > 1 }
+
+    /// The formats lossy quantizes to.
+    public static let writable: [GGMLType] = [
+        .f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs, .tq2_0,
+    ]
 
     /// Storage bits per weight, block scales included.
     public var bitsPerWeight: Double { Double(blockBytes * 8) / Double(blockWeights) }

@@ -1,0 +1,150 @@
+import Foundation
+
+/// Requantizes a model file tensor by tensor, as llama-quantize does, on
+/// the shared core: each tensor's format comes from the recipe, each block's
+/// scales from the core's weighted least-squares fit, the importance from
+/// an importance matrix when one is given. Memory holds one tensor at a time.
+public struct ModelQuantizer {
+    /// One tensor of the output, decided before anything is written.
+    public struct PlannedTensor: Sendable, Hashable {
+        public var name: String
+        public var shape: [Int]
+        public var sourceType: GGMLType
+        public var targetType: GGMLType
+        public var elementCount: Int
+        public var bytes: Int
+        /// The bytes are the input's, unchanged (same type: norms, or an F32 copy).
+        public var copied: Bool
+        public var hasImportance: Bool
+
+        public var bitsPerWeight: Double { Double(bytes * 8) / Double(max(elementCount, 1)) }
+    }
+
+    /// A tensor as written, with what it lost.
+    public struct Outcome: Sendable {
+        public var tensor: PlannedTensor
+        /// Nil for copied tensors: nothing was lost.
+        public var error: TensorError?
+    }
+
+    public let source: GGUFFile
+    public let recipe: QuantizationRecipe
+    public let importance: ImportanceMatrix?
+    public let plan: [PlannedTensor]
+
+    public init(source: GGUFFile, recipe: QuantizationRecipe, importance: ImportanceMatrix? = nil) throws {
+        self.source = source
+        self.recipe = recipe
+        self.importance = importance
+        let model = try Self.modelShape(of: source)
+        let tensors = source.tensors.map { QuantizationRecipe.Tensor(name: $0.name, shape: $0.shape, type: $0.type) }
+        let types = recipe.types(for: tensors, model: model)
+        plan = try zip(source.tensors, types).map { info, type in
+            guard let bytes = type.rowBytes(info.shape[0]).map({ $0 * (info.elementCount / max(info.shape[0], 1)) }) else {
+                throw QuantizeError.rowNotWholeBlocks(tensor: info.name, rowLength: info.shape[0], type: type)
+            }
+            let copied = type == info.type
+            if !copied && BlockFormats.format(for: info.type) == nil {
+                throw QuantizeError.cannotDecode(tensor: info.name, type: info.type)
+            }
+            guard copied || BlockFormats.format(for: type) != nil else {
+                throw QuantizeError.cannotEncode(tensor: info.name, type: type)
+            }
+            return PlannedTensor(
+                name: info.name, shape: info.shape, sourceType: info.type, targetType: type,
+                elementCount: info.elementCount, bytes: bytes, copied: copied,
+                hasImportance: !copied && importance?.entries[info.name] != nil)
+        }
+    }
+
+    /// Total bytes of tensor data, and bits per weight over all tensors.
+    public var tensorBytes: Int { plan.reduce(0) { $0 + $1.bytes } }
+    public var bitsPerWeight: Double {
+        Double(tensorBytes * 8) / Double(max(plan.reduce(0) { $0 + $1.elementCount }, 1))
+    }
+
+    /// The input's metadata with the file type and quantization version set.
+    public var outputMetadata: [(key: String, value: GGUFValue)] {
+        var metadata = source.metadata.filter { !$0.key.hasPrefix("split.") }
+        func set(_ key: String, _ value: GGUFValue) {
+            if let index = metadata.firstIndex(where: { $0.key == key }) { metadata[index].value = value }
+            else { metadata.append((key, value)) }
+        }
+        set("general.quantization_version", .uint32(2))
+        set("general.file_type", .uint32(recipe.fileType.rawValue))
+        return metadata
+    }
+
+    /// Writes the quantized model to `path`, calling `progress` before each tensor.
+    public func write(to path: String, progress: (Int, PlannedTensor) -> Void = { _, _ in }) throws -> [Outcome] {
+        let writer = GGUFWriter(
+            metadata: outputMetadata,
+            tensors: plan.map { GGUFWriter.Tensor(name: $0.name, shape: $0.shape, type: $0.targetType) },
+            alignment: source.alignment)
+        var outcomes = [Outcome]()
+        try writer.write(to: path) { index, sink in
+            let tensor = plan[index]
+            progress(index, tensor)
+            let info = source.tensors[index]
+            if tensor.copied {
+                try sink.write(source.data(of: info))
+                outcomes.append(Outcome(tensor: tensor, error: nil))
+                return
+            }
+            let values = try decode(info)
+            var output = [UInt8](repeating: 0, count: tensor.bytes)
+            let rowImportance = try importance?.columns(of: info.name, count: info.shape[0]).map(Array.init)
+            let error = values.withUnsafeBufferPointer { x in
+                output.withUnsafeMutableBytes { bytes in
+                    TensorQuantizer.quantize(
+                        x, rowLength: info.shape[0], format: BlockFormats.format(for: tensor.targetType)!,
+                        importance: rowImportance, into: bytes)
+                }
+            }
+            try output.withUnsafeBytes { try sink.write($0) }
+            outcomes.append(Outcome(tensor: tensor, error: error))
+        }
+        return outcomes
+    }
+
+    /// The tensor's weights as floats, decoded from whatever the input stores.
+    func decode(_ info: GGUFTensorInfo) throws -> [Float] {
+        guard let format = BlockFormats.format(for: info.type) else {
+            throw QuantizeError.cannotDecode(tensor: info.name, type: info.type)
+        }
+        var values = [Float](repeating: 0, count: info.elementCount)
+        values.withUnsafeMutableBufferPointer { format.dequantize(source.data(of: info), into: $0) }
+        return values
+    }
+
+    /// Layer and head counts from the architecture's metadata keys.
+    static func modelShape(of file: GGUFFile) throws -> QuantizationRecipe.ModelShape {
+        let architecture = file.string("general.architecture") ?? "llama"
+        func integer(_ key: String) -> Int? { file.integer("\(architecture).\(key)") }
+        let layers = integer("block_count") ?? file.tensors.compactMap { tensor -> Int? in
+            guard tensor.name.hasPrefix("blk.") else { return nil }
+            return Int(tensor.name.dropFirst(4).prefix { $0.isNumber })
+        }.max().map { $0 + 1 } ?? 0
+        let heads = integer("attention.head_count") ?? 1
+        return QuantizationRecipe.ModelShape(
+            layerCount: layers, headCount: heads, kvHeadCount: integer("attention.head_count_kv") ?? heads,
+            expertCount: integer("expert_count") ?? 0, architecture: architecture)
+    }
+}
+
+public enum QuantizeError: Error, Equatable, CustomStringConvertible {
+    case rowNotWholeBlocks(tensor: String, rowLength: Int, type: GGMLType)
+    case cannotDecode(tensor: String, type: GGMLType)
+    case cannotEncode(tensor: String, type: GGMLType)
+
+    public var description: String {
+        switch self {
+        case let .rowNotWholeBlocks(tensor, rowLength, type):
+            return "tensor '\(tensor)': row of \(rowLength) weights is not a multiple of the \(type.blockWeights)-weight \(type) block"
+        case let .cannotDecode(tensor, type):
+            return "tensor '\(tensor)' is \(type), which lossy cannot decode to requantize"
+        case let .cannotEncode(tensor, type):
+            return "tensor '\(tensor)': lossy does not write \(type)"
+        }
+    }
+}

@@ -5,13 +5,17 @@ import RateDistortion
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Describe a file: format, length, levels and bandwidth of audio (WAV, FLAC, AIFF…, MP3)."
+        abstract: "Describe a file: audio (WAV, FLAC, AIFF…, MP3: format, length, levels, bandwidth) or weights (GGUF, safetensors: metadata, tensors, bits per weight)."
     )
 
     @Argument(help: "The file to describe.")
     var file: String
 
     func run() throws {
+        if InspectWeights.handles(file) {
+            print(try InspectWeights.describe(file), terminator: "")
+            return
+        }
         let audio: PCMAudio
         var lines = [String]()
         if let stream = try mp3Stream() {

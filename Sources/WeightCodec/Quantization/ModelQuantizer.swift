@@ -64,23 +64,20 @@ public struct ModelQuantizer {
     }
 
     /// The input's metadata with the file type and quantization version set.
-    public var outputMetadata: [(key: String, value: GGUFValue)] {
-        var metadata = source.metadata.filter { !$0.key.hasPrefix("split.") }
-        func set(_ key: String, _ value: GGUFValue) {
-            if let index = metadata.firstIndex(where: { $0.key == key }) { metadata[index].value = value }
-            else { metadata.append((key, value)) }
-        }
-        set("general.quantization_version", .uint32(2))
-        set("general.file_type", .uint32(recipe.fileType.rawValue))
+    public var outputMetadata: GGUFMetadata {
+        var metadata = source.metadata
+        // One output file: the input's shard bookkeeping does not apply.
+        for key in metadata.keys where key.hasPrefix("split.") { metadata[key] = nil }
+        metadata["general.quantization_version"] = .uint32(2)
+        metadata["general.file_type"] = .uint32(recipe.fileType.rawValue)
         return metadata
     }
 
     /// Writes the quantized model to `path`, calling `progress` before each tensor.
     public func write(to path: String, progress: (Int, PlannedTensor) -> Void = { _, _ in }) throws -> [Outcome] {
-        let writer = GGUFWriter(
+        let writer = try GGUFWriter(
             metadata: outputMetadata,
-            tensors: plan.map { GGUFWriter.Tensor(name: $0.name, shape: $0.shape, type: $0.targetType) },
-            alignment: source.alignment)
+            tensors: plan.map { GGUFTensorInfo(name: $0.name, shape: $0.shape, type: $0.targetType) })
         var outcomes = [Outcome]()
         try writer.write(to: path) { index, sink in
             let tensor = plan[index]
@@ -119,8 +116,8 @@ public struct ModelQuantizer {
 
     /// Layer and head counts from the architecture's metadata keys.
     static func modelShape(of file: GGUFFile) throws -> QuantizationRecipe.ModelShape {
-        let architecture = file.string("general.architecture") ?? "llama"
-        func integer(_ key: String) -> Int? { file.integer("\(architecture).\(key)") }
+        let architecture = file.metadata.string("general.architecture") ?? "llama"
+        func integer(_ key: String) -> Int? { file.metadata.int("\(architecture).\(key)") }
         let layers = integer("block_count") ?? file.tensors.compactMap { tensor -> Int? in
             guard tensor.name.hasPrefix("blk.") else { return nil }
             return Int(tensor.name.dropFirst(4).prefix { $0.isNumber })

@@ -5,16 +5,19 @@ import WeightCodec
 
 struct Quantize: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Quantize a GGUF model to llama.cpp's block formats, as llama-quantize does, and report what was lost.",
+        abstract: "Quantize a GGUF or safetensors model to llama.cpp's block formats, as llama-quantize does, and report what was lost.",
         discussion: """
             --type takes llama-quantize's recipe names (\(LlamaFileType.allCases.filter { $0.defaultType.isQuantized }.map(\.name).joined(separator: ", ")); \
             F32, F16, BF16 convert every matrix) or a block format for every matrix. Norms and other \
             1-D tensors keep their type, as llama.cpp keeps them. Rows that are not a whole number of a \
-            format's blocks take llama.cpp's fallback format.
+            format's blocks take llama.cpp's fallback format. A safetensors checkpoint (a file, a \
+            sharded checkpoint's model.safetensors.index.json, or their folder) whose config.json \
+            describes a LLaMA-family model and which has a tokenizer.json becomes a GGUF that llama.cpp \
+            loads; other safetensors keep their tensor names.
             """
     )
 
-    @Argument(help: "The model to quantize (GGUF v2 or v3).")
+    @Argument(help: "The model: GGUF v2/v3, a .safetensors file, a model.safetensors.index.json, or a folder with either.")
     var input: String
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the GGUF.", valueName: "out.gguf"))
@@ -54,7 +57,7 @@ struct Quantize: ParsableCommand {
         let fileType = LlamaFileType(name: type) ?? GGMLType(name: type).flatMap(LlamaFileType.init(uniform:))!
         let overrides = try tensorTypes.map { try QuantizationRecipe.Override(parsing: $0) }
         let importance = try imatrix.map { try ImportanceMatrix.load(path: $0) }
-        let source = try GGUFFile(path: input)
+        let source = try ModelSource.open(input)
         let recipe = QuantizationRecipe(fileType: fileType, overrides: overrides, pure: pure,
                                         hasImportanceMatrix: importance != nil)
         let quantizer = try ModelQuantizer(source: source, recipe: recipe, importance: importance)

@@ -27,24 +27,26 @@ public struct ModelQuantizer {
         public var error: TensorError?
     }
 
-    public let source: GGUFFile
+    public let source: any TensorSource
     public let recipe: QuantizationRecipe
     public let importance: ImportanceMatrix?
     public let plan: [PlannedTensor]
 
-    public init(source: GGUFFile, recipe: QuantizationRecipe, importance: ImportanceMatrix? = nil) throws {
+    public init(source: any TensorSource, recipe: QuantizationRecipe, importance: ImportanceMatrix? = nil) throws {
         self.source = source
         self.recipe = recipe
         self.importance = importance
         let model = try Self.modelShape(of: source)
         let tensors = source.tensors.map { QuantizationRecipe.Tensor(name: $0.name, shape: $0.shape, type: $0.type) }
         let types = recipe.types(for: tensors, model: model)
-        plan = try zip(source.tensors, types).map { info, type in
+        plan = try zip(source.tensors, types).enumerated().map { index, pair in
+            let (info, type) = pair
             guard let bytes = type.rowBytes(info.shape[0]).map({ $0 * (info.elementCount / max(info.shape[0], 1)) }) else {
                 throw QuantizeError.rowNotWholeBlocks(tensor: info.name, rowLength: info.shape[0], type: type)
             }
-            let copied = type == info.type
-            if !copied && BlockFormats.format(for: info.type) == nil {
+            let copied = type == info.type && source.storedBytes(of: index) != nil
+            // GGUF inputs are decoded by their block format; other sources decode themselves.
+            if !copied && source is GGUFSource && BlockFormats.format(for: info.type) == nil {
                 throw QuantizeError.cannotDecode(tensor: info.name, type: info.type)
             }
             guard copied || BlockFormats.format(for: type) != nil else {
@@ -83,12 +85,13 @@ public struct ModelQuantizer {
             let tensor = plan[index]
             progress(index, tensor)
             let info = source.tensors[index]
-            if tensor.copied {
-                try sink.write(source.data(of: info))
+            if tensor.copied, let bytes = source.storedBytes(of: index) {
+                try sink.write(bytes)
                 outcomes.append(Outcome(tensor: tensor, error: nil))
                 return
             }
-            let values = try decode(info)
+            var values = [Float](repeating: 0, count: info.elementCount)
+            try values.withUnsafeMutableBufferPointer { try source.values(of: index, into: $0) }
             var output = [UInt8](repeating: 0, count: tensor.bytes)
             let rowImportance = try importance?.columns(of: info.name, count: info.shape[0]).map(Array.init)
             let error = values.withUnsafeBufferPointer { x in
@@ -104,18 +107,8 @@ public struct ModelQuantizer {
         return outcomes
     }
 
-    /// The tensor's weights as floats, decoded from whatever the input stores.
-    func decode(_ info: GGUFTensorInfo) throws -> [Float] {
-        guard let format = BlockFormats.format(for: info.type) else {
-            throw QuantizeError.cannotDecode(tensor: info.name, type: info.type)
-        }
-        var values = [Float](repeating: 0, count: info.elementCount)
-        values.withUnsafeMutableBufferPointer { format.dequantize(source.data(of: info), into: $0) }
-        return values
-    }
-
     /// Layer and head counts from the architecture's metadata keys.
-    static func modelShape(of file: GGUFFile) throws -> QuantizationRecipe.ModelShape {
+    static func modelShape(of file: any TensorSource) throws -> QuantizationRecipe.ModelShape {
         let architecture = file.metadata.string("general.architecture") ?? "llama"
         func integer(_ key: String) -> Int? { file.metadata.int("\(architecture).\(key)") }
         let layers = integer("block_count") ?? file.tensors.compactMap { tensor -> Int? in

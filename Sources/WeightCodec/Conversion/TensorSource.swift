@@ -1,0 +1,94 @@
+/// A model's tensors as the quantizer reads them, one at a time, whatever
+/// file they come from: GGUF, safetensors, or a Hugging Face checkpoint
+/// converted on the fly.
+public protocol TensorSource: Sendable {
+    /// The GGUF metadata the output starts from.
+    var metadata: GGUFMetadata { get }
+    /// Names and shapes as GGUF has them (ggml order: shape[0] is the row).
+    var tensors: [GGUFTensorInfo] { get }
+    /// The tensor's bytes when they can be copied to the output unchanged
+    /// (stored in `tensors[index].type` in ggml's layout), else nil.
+    func storedBytes(of index: Int) -> UnsafeRawBufferPointer?
+    /// The tensor's weights as floats, in ggml order.
+    func values(of index: Int, into values: UnsafeMutableBufferPointer<Float>) throws
+}
+
+/// A GGUF file as a source: bytes copied as they are, or decoded by the
+/// block format of their type.
+public struct GGUFSource: TensorSource {
+    public let file: GGUFFile
+
+    public init(_ file: GGUFFile) { self.file = file }
+
+    public var metadata: GGUFMetadata { file.metadata }
+    public var tensors: [GGUFTensorInfo] { file.tensors }
+
+    public func storedBytes(of index: Int) -> UnsafeRawBufferPointer? { file.data(of: file.tensors[index]) }
+
+    public func values(of index: Int, into values: UnsafeMutableBufferPointer<Float>) throws {
+        let info = file.tensors[index]
+        guard let format = BlockFormats.format(for: info.type) else {
+            throw QuantizeError.cannotDecode(tensor: info.name, type: info.type)
+        }
+        format.dequantize(file.data(of: info), into: values)
+    }
+}
+
+/// Safetensors tensors under their own names, F32/F16/BF16 kept as such,
+/// I8 as GGML's I8 and U8 widened to F32 (GGUF has no unsigned bytes):
+/// a GGUF that the `gguf` package reads, for models llama.cpp has no
+/// architecture for.
+public struct SafetensorsSource: TensorSource {
+    public let checkpoint: SafetensorsCheckpoint
+    public let metadata: GGUFMetadata
+    public let tensors: [GGUFTensorInfo]
+
+    public init(_ checkpoint: SafetensorsCheckpoint, name: String) throws(WeightFileError) {
+        self.checkpoint = checkpoint
+        var metadata: GGUFMetadata = ["general.architecture": .string("unknown"), "general.name": .string(name)]
+        for (key, value) in checkpoint.metadata.sorted(by: { $0.key < $1.key }) {
+            metadata["safetensors.\(key)"] = .string(value)
+        }
+        self.metadata = metadata
+        tensors = try checkpoint.tensors.map { tensor throws(WeightFileError) in
+            GGUFTensorInfo(name: tensor.name, shape: tensor.ggmlShape.isEmpty ? [1] : tensor.ggmlShape,
+                           type: try Self.storedType(of: tensor))
+        }
+    }
+
+    static func storedType(of tensor: SafetensorsTensorInfo) throws(WeightFileError) -> GGMLType {
+        switch try tensor.requireDataType() {
+        case .f32: return .f32
+        case .f16: return .f16
+        case .bf16: return .bf16
+        case .i8: return .i8
+        case .u8: return .f32
+        }
+    }
+
+    public func storedBytes(of index: Int) -> UnsafeRawBufferPointer? {
+        let tensor = checkpoint.tensors[index]
+        return tensor.dataType == .u8 ? nil : checkpoint.data(of: tensor)
+    }
+
+    public func values(of index: Int, into values: UnsafeMutableBufferPointer<Float>) throws {
+        let tensor = checkpoint.tensors[index]
+        try Self.decode(checkpoint.data(of: tensor), as: try tensor.requireDataType(), into: values)
+    }
+
+    /// Widens safetensors elements to floats.
+    static func decode(_ bytes: UnsafeRawBufferPointer, as type: TensorDataType, into values: UnsafeMutableBufferPointer<Float>) throws {
+        precondition(bytes.count == values.count * type.byteWidth, "one element per value")
+        switch type {
+        case .f32: for i in values.indices { values[i] = bytes.f32(at: 4 * i) }
+        case .f16: for i in values.indices { values[i] = bytes.f16(at: 2 * i) }
+        case .bf16:
+            for i in values.indices {
+                let bits = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+                values[i] = Float(bitPattern: UInt32(bits) << 16)
+            }
+        case .i8: for i in values.indices { values[i] = Float(bytes.i8(at: i)) }
+        case .u8: for i in values.indices { values[i] = Float(bytes.u8(at: i)) }
+        }
+    }
+}

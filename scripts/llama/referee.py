@@ -10,8 +10,9 @@
   referee.py nll MODEL PROMPT CONTINUATION  mean negative log-likelihood of CONTINUATION after PROMPT
   referee.py norm-imatrix MODEL OUT         a GGUF imatrix from the model's RMSNorm gains: after a norm with gain g
                                             the input of attn_q/k/v and ffn_gate/up has E[x^2] = g^2 per column
-  referee.py tensor-errors REF MODEL [--imatrix F]
-                                            per tensor, the (importance-weighted) RMSE of MODEL's weights
+  referee.py same-vocabulary A B            whether two GGUFs carry the same tokenizer (tokens, types, merges, ids)
+  referee.py tensor-errors REF MODEL... [--imatrix F]
+                                            per model and tensor, the (importance-weighted) RMSE of its weights
                                             against REF's, both dequantized by the gguf package (JSON)
 """
 import ctypes
@@ -157,20 +158,22 @@ def nll(path, prompt, continuation):
     json.dump({"tokens": len(picked), "nll": float(-np.mean(picked))}, sys.stdout)
 
 
-def tensor_errors(reference, model, imatrix=None):
+def tensor_errors(reference, models, imatrix=None):
     import gguf
     importance = load_imatrix(imatrix) if imatrix else {}
     ref = {t.name: t for t in gguf.GGUFReader(reference).tensors}
-    rows = []
-    for t in gguf.GGUFReader(model).tensors:
-        r = ref[t.name]
+    readers = [{t.name: t for t in gguf.GGUFReader(m).tensors} for m in models]
+    results = {m: [] for m in models}
+    for name, r in ref.items():
         x = gguf.quants.dequantize(r.data, r.tensor_type).astype(np.float64).reshape(-1, int(r.shape[0]))
-        y = gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float64).reshape(-1, int(t.shape[0]))
-        w = importance.get(t.name)
+        w = importance.get(name)
         w = np.ones(x.shape[1]) if w is None or w.size != x.shape[1] else w / max(w.mean(), 1e-30)
-        err = ((x - y) ** 2 * w).mean()
-        rows.append({"name": t.name, "type": t.tensor_type.name, "weighted_rmse": float(np.sqrt(err))})
-    json.dump(rows, sys.stdout)
+        for path, tensors in zip(models, readers):
+            t = tensors[name]
+            y = gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float64).reshape(-1, int(t.shape[0]))
+            err = ((x - y) ** 2 * w).mean()
+            results[path].append({"name": name, "type": t.tensor_type.name, "weighted_rmse": float(np.sqrt(err))})
+    json.dump(results, sys.stdout)
 
 
 def norm_imatrix(model, out):
@@ -199,6 +202,17 @@ def norm_imatrix(model, out):
     writer.close()
 
 
+def same_vocabulary(a, b):
+    import gguf
+    ra, rb = gguf.GGUFReader(a), gguf.GGUFReader(b)
+    keys = ["tokenizer.ggml.model", "tokenizer.ggml.pre", "tokenizer.ggml.tokens", "tokenizer.ggml.token_type",
+            "tokenizer.ggml.merges", "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id",
+            "tokenizer.ggml.padding_token_id", "tokenizer.chat_template"]
+    different = [k for k in keys if (k in ra.fields) != (k in rb.fields)
+                 or (k in ra.fields and ra.fields[k].contents() != rb.fields[k].contents())]
+    print("same" if not different else "different: " + ", ".join(different))
+
+
 def main(argv):
     if not argv:
         sys.exit(__doc__)
@@ -222,8 +236,10 @@ def main(argv):
         nll(args[0], args[1], args[2])
     elif command == "norm-imatrix":
         norm_imatrix(args[0], args[1])
+    elif command == "same-vocabulary":
+        same_vocabulary(args[0], args[1])
     elif command == "tensor-errors":
-        tensor_errors(args[0], args[1], imatrix)
+        tensor_errors(args[0], args[1:], imatrix)
     else:
         sys.exit(__doc__)
 

@@ -19,6 +19,7 @@ import ctypes
 import json
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -95,9 +96,11 @@ def quantize(source, target, type_name, pure=False, imatrix=None):
         array[len(entries)].name = None
         params.imatrix = ctypes.cast(array, type(params.imatrix))
         keep.append(array)
+    started = time.perf_counter()
     status = llama_cpp.llama_model_quantize(source.encode(), target.encode(), ctypes.byref(params))
     if status != 0:
         sys.exit(f"llama_model_quantize failed with {status}")
+    print(json.dumps({"seconds": time.perf_counter() - started}))
 
 
 def open_model(path, n_ctx=1024, logits_all=True):

@@ -53,6 +53,17 @@ import Testing
             _ = try Self.python(["quantize", f16, theirs, type])
             pairs.append((type, ours, theirs))
         }
+        // The recipes give every tensor the format llama-quantize gives it.
+        let types = try JSONDecoder().decode([String: [String: String]].self, from: Data(
+            Self.python(["types"] + pairs.flatMap { [$0.ours, $0.theirs] }).utf8))
+        for pair in pairs {
+            let ours = types[pair.ours]!, theirs = types[pair.theirs]!
+            #expect(ours.count == theirs.count)
+            for (name, type) in theirs.sorted(by: { $0.key < $1.key }) {
+                #expect(ours[name] == type, "\(pair.type): \(name) is \(ours[name] ?? "missing") in ours, \(type) in llama.cpp's")
+            }
+        }
+
         let json = try Self.python(["agreement", f16, Self.text, "512"] + pairs.flatMap { [$0.ours, $0.theirs] })
         let result = try JSONDecoder().decode(Agreement.self, from: Data(json.utf8))
         #expect(result.tokens == 512)

@@ -10,6 +10,7 @@
   referee.py nll MODEL PROMPT CONTINUATION  mean negative log-likelihood of CONTINUATION after PROMPT
   referee.py norm-imatrix MODEL OUT         a GGUF imatrix from the model's RMSNorm gains: after a norm with gain g
                                             the input of attn_q/k/v and ffn_gate/up has E[x^2] = g^2 per column
+  referee.py types MODEL...                 each tensor's type per model (JSON)
   referee.py same-vocabulary A B            whether two GGUFs carry the same tokenizer (tokens, types, merges, ids)
   referee.py tensor-errors REF MODEL... [--imatrix F]
                                             per model and tensor, the (importance-weighted) RMSE of its weights
@@ -205,6 +206,11 @@ def norm_imatrix(model, out):
     writer.close()
 
 
+def types(models):
+    import gguf
+    json.dump({m: {t.name: t.tensor_type.name for t in gguf.GGUFReader(m).tensors} for m in models}, sys.stdout)
+
+
 def same_vocabulary(a, b):
     import gguf
     ra, rb = gguf.GGUFReader(a), gguf.GGUFReader(b)
@@ -239,6 +245,8 @@ def main(argv):
         nll(args[0], args[1], args[2])
     elif command == "norm-imatrix":
         norm_imatrix(args[0], args[1])
+    elif command == "types":
+        types(args)
     elif command == "same-vocabulary":
         same_vocabulary(args[0], args[1])
     elif command == "tensor-errors":

@@ -1,0 +1,197 @@
+import Foundation
+import Testing
+
+/// `lossy quantize` and `lossy inspect` on a small llama-shaped GGUF that the
+/// `gguf` package writes here (random weights, two layers), read back by the
+/// same package; and every bad request as one line.
+@Suite(.serialized) struct QuantizeCommandTests {
+    /// Writes the model; returns its path. Rows of 256 let every format apply.
+    static func tinyModel(in folder: URL) throws -> String {
+        let path = folder.appendingPathComponent("tiny.gguf").path
+        let script = """
+            import sys, numpy as np, gguf
+            rng = np.random.default_rng(7)
+            w = gguf.GGUFWriter(sys.argv[1], arch="llama")
+            w.add_block_count(2); w.add_context_length(128); w.add_embedding_length(256)
+            w.add_feed_forward_length(512); w.add_head_count(4); w.add_head_count_kv(2)
+            w.add_layer_norm_rms_eps(1e-5); w.add_file_type(0); w.add_string("general.name", "tiny")
+            def t(name, *shape, scale=0.05):
+                w.add_tensor(name, (rng.standard_normal(shape) * scale * (1 + 4 * (rng.random(shape) > 0.995))).astype(np.float32))
+            t("token_embd.weight", 320, 256)
+            for i in range(2):
+                w.add_tensor(f"blk.{i}.attn_norm.weight", (1 + 0.1 * rng.standard_normal(256)).astype(np.float32))
+                t(f"blk.{i}.attn_q.weight", 256, 256); t(f"blk.{i}.attn_k.weight", 128, 256)
+                t(f"blk.{i}.attn_v.weight", 128, 256); t(f"blk.{i}.attn_output.weight", 256, 256)
+                w.add_tensor(f"blk.{i}.ffn_norm.weight", (1 + 0.1 * rng.standard_normal(256)).astype(np.float32))
+                t(f"blk.{i}.ffn_gate.weight", 512, 256); t(f"blk.{i}.ffn_up.weight", 512, 256); t(f"blk.{i}.ffn_down.weight", 256, 512)
+            w.add_tensor("output_norm.weight", np.ones(256, dtype=np.float32))
+            w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
+            """
+        let run = try Lossy.run(["python3", "-c", script, path], program: "/usr/bin/env")
+        try #require(run.status == 0, "gguf writer: \(run.stderr)")
+        return path
+    }
+
+    /// What the gguf package reads back: per tensor its type and SQNR against the input, in dB.
+    static let readBack = """
+        import sys, json, numpy as np, gguf
+        a = {t.name: t for t in gguf.GGUFReader(sys.argv[1]).tensors}
+        r = gguf.GGUFReader(sys.argv[2])
+        out = {"file_type": int(r.fields["general.file_type"].contents()), "tensors": {}}
+        for t in r.tensors:
+            x = gguf.quants.dequantize(a[t.name].data, a[t.name].tensor_type).astype(np.float64).ravel()
+            y = gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float64).ravel()
+            e = ((x - y) ** 2).sum()
+            out["tensors"][t.name] = {"type": t.tensor_type.name, "sqnr": 999.0 if e == 0 else float(10 * np.log10((x * x).sum() / e))}
+        json.dump(out, sys.stdout)
+        """
+
+    struct ReadBack: Decodable {
+        struct Tensor: Decodable { var type: String; var sqnr: Double }
+        var file_type: Int
+        var tensors: [String: Tensor]
+    }
+
+    static func read(_ input: String, _ output: String) throws -> ReadBack {
+        let run = try Lossy.run(["python3", "-c", readBack, input, output], program: "/usr/bin/env")
+        try #require(run.status == 0, "gguf reader: \(run.stderr)")
+        return try JSONDecoder().decode(ReadBack.self, from: Data(run.stdout.utf8))
+    }
+
+    /// Recipe, its llama.h file type id, and the least SQNR a 4096-weight Gaussian matrix should keep.
+    static let recipes: [(String, Int, Double)] = [
+        ("F16", 1, 60), ("BF16", 32, 45), ("Q8_0", 7, 40), ("Q5_0", 8, 23), ("Q5_1", 9, 23), ("Q4_0", 2, 17),
+        ("Q4_1", 3, 17), ("Q6_K", 18, 28), ("Q5_K_M", 17, 23), ("Q4_K_M", 15, 17), ("Q3_K_M", 12, 11),
+        ("Q2_K", 10, 7), ("IQ4_NL", 25, 18), ("IQ4_XS", 30, 18), ("TQ2_0", 37, 2),
+    ]
+
+    @Test func everyRecipeWritesAFileTheGGUFPackageReads() throws {
+        let folder = try Lossy.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = try Self.tinyModel(in: folder)
+        for (recipe, fileType, floor) in Self.recipes {
+            let output = folder.appendingPathComponent("\(recipe).gguf").path
+            let run = try Lossy.run(["quantize", model, "-o", output, "--type", recipe])
+            try #require(run.status == 0, "\(recipe): \(run.stderr)")
+            #expect(run.stdout.contains("SQNR") && run.stdout.contains("worst 1 %"), run.stdout)
+            let back = try Self.read(model, output)
+            #expect(back.file_type == fileType, "\(recipe)")
+            #expect(back.tensors.count == 21)
+            for (name, tensor) in back.tensors {
+                if name.hasSuffix("norm.weight") {
+                    #expect(tensor.type == "F32" && tensor.sqnr == 999, "\(recipe): \(name) should be copied")
+                } else {
+                    #expect(tensor.sqnr >= floor, "\(recipe): \(name) (\(tensor.type)) keeps \(tensor.sqnr) dB")
+                }
+            }
+        }
+    }
+
+    @Test func dryRunOverridesAndImportance() throws {
+        let folder = try Lossy.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = try Self.tinyModel(in: folder)
+
+        let dry = try Lossy.run(["quantize", model, "--type", "Q4_K_M", "--dry-run"])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("blk.0.attn_q.weight") && dry.stdout.contains("Q4_K") && dry.stdout.contains("bits per weight"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["tiny.gguf"])
+
+        let output = folder.appendingPathComponent("override.gguf").path
+        let run = try Lossy.run(["quantize", model, "-o", output, "--type", "Q4_K_M", "--tensor-type", "ffn_(up|gate)=Q8_0",
+                                 "--tensor-type", "attn_q=IQ4_NL"])
+        try #require(run.status == 0, run.stderr)
+        let back = try Self.read(model, output)
+        #expect(back.tensors["blk.1.ffn_up.weight"]?.type == "Q8_0")
+        #expect(back.tensors["blk.0.ffn_gate.weight"]?.type == "Q8_0")
+        #expect(back.tensors["blk.0.attn_q.weight"]?.type == "IQ4_NL")
+        #expect(back.tensors["blk.0.attn_k.weight"]?.type == "Q4_K")
+
+        // A legacy .dat imatrix that makes column 0..63 of attn_q matter 1000× more.
+        let imatrix = folder.appendingPathComponent("columns.dat").path
+        let write = """
+            import sys, struct
+            names = [f"blk.{i}.attn_q.weight" for i in range(2)]
+            with open(sys.argv[1], "wb") as f:
+                f.write(struct.pack("<i", len(names)))
+                for n in names:
+                    f.write(struct.pack("<i", len(n)) + n.encode() + struct.pack("<ii", 10, 256))
+                    f.write(struct.pack("<256f", *([10000.0] * 64 + [10.0] * 192)))
+                f.write(struct.pack("<i", 10) + struct.pack("<i", 4) + b"test")
+            """
+        let made = try Lossy.run(["python3", "-c", write, imatrix], program: "/usr/bin/env")
+        try #require(made.status == 0, made.stderr)
+        let weighted = folder.appendingPathComponent("weighted.gguf").path
+        let plain = folder.appendingPathComponent("plain.gguf").path
+        let a = try Lossy.run(["quantize", model, "-o", weighted, "--type", "Q4_0", "--imatrix", imatrix])
+        try #require(a.status == 0, a.stderr)
+        #expect(a.stderr.contains("2 of 14 quantized tensors covered"), a.stderr)
+        _ = try Lossy.run(["quantize", model, "-o", plain, "--type", "Q4_0"])
+        // The important columns come out better with the importance matrix than without.
+        let compare = """
+            import sys, numpy as np, gguf
+            def q(p): return {t.name: t for t in gguf.GGUFReader(p).tensors}["blk.0.attn_q.weight"]
+            x, a, b = (gguf.quants.dequantize(q(p).data, q(p).tensor_type).reshape(256, 256)[:, :64] for p in sys.argv[1:4])
+            print(((x - a) ** 2).mean() / ((x - b) ** 2).mean())
+            """
+        let ratio = try Lossy.run(["python3", "-c", compare, model, weighted, plain], program: "/usr/bin/env")
+        try #require(ratio.status == 0, ratio.stderr)
+        let value = Double(ratio.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan
+        #expect(value < 0.9, "important columns' error with/without imatrix: \(value)")
+    }
+
+    @Test func inspectDescribesGGUF() throws {
+        let folder = try Lossy.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = try Self.tinyModel(in: folder)
+        let run = try Lossy.run(["inspect", model])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("GGUF v3"), run.stdout)
+        #expect(run.stdout.contains("llama.block_count = uint32 2"), run.stdout)
+        #expect(run.stdout.contains("blk.1.ffn_down.weight") && run.stdout.contains("512×256"), run.stdout)
+    }
+
+    @Test func badRequestsAreOneLine() throws {
+        let folder = try Lossy.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = try Self.tinyModel(in: folder)
+        let out = folder.appendingPathComponent("out.gguf").path
+        let truncated = folder.appendingPathComponent("truncated.gguf").path
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: model))
+        try bytes.prefix(1000).write(to: URL(fileURLWithPath: truncated))
+        let text = folder.appendingPathComponent("text.gguf").path
+        try Data("GGUF? no, just text".utf8).write(to: URL(fileURLWithPath: text))
+        let safetensors = folder.appendingPathComponent("bad.safetensors").path
+        var header = Data([0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0])
+        header.append(Data("{}".utf8))
+        try header.write(to: URL(fileURLWithPath: safetensors))
+        let noise = folder.appendingPathComponent("noise.dat").path
+        try Data((0..<64).map { UInt8($0 * 37 & 0xFF) }).write(to: URL(fileURLWithPath: noise))
+
+        let cases: [([String], Int32, String)] = [
+            (["quantize", model, "-o", out, "--type", "Q9_9"], 64, "unknown --type 'Q9_9'"),
+            (["quantize", model, "--type", "Q4_0"], 64, "give -o OUT.gguf, or --dry-run"),
+            (["quantize", model, "-o", model, "--type", "Q4_0"], 64, "the output would overwrite the input"),
+            (["quantize", model, "-o", out, "--type", "Q4_0", "--tensor-type", "ffn_up"], 1, "--tensor-type 'ffn_up': expected REGEX=TYPE"),
+            (["quantize", model, "-o", out, "--type", "Q4_0", "--tensor-type", "ffn_up=Q7"], 1, "--tensor-type 'ffn_up=Q7': 'Q7' is not a type lossy writes"),
+            (["quantize", model, "-o", out, "--type", "Q4_0", "--tensor-type", "ffn_(up=Q8_0"], 1, "--tensor-type 'ffn_(up=Q8_0': the pattern is not a regular expression"),
+            (["quantize", folder.appendingPathComponent("missing.gguf").path, "-o", out, "--type", "Q4_0"], 1, "cannot open"),
+            (["quantize", truncated, "-o", out, "--type", "Q4_0"], 1, ""),
+            (["quantize", text, "-o", out, "--type", "Q4_0"], 1, ""),
+            (["quantize", safetensors, "-o", out, "--type", "Q4_0"], 1, ""),
+            (["quantize", model, "-o", out, "--type", "Q4_0", "--imatrix", noise], 1, "is not an importance matrix"),
+            (["inspect", truncated], 1, ""),
+        ]
+        for (arguments, status, message) in cases {
+            let run = try Lossy.run(arguments)
+            #expect(run.status == status, "\(arguments): \(run.stderr)")
+            let lines = run.stderr.split(separator: "\n", omittingEmptySubsequences: false)
+            #expect(lines.count == 2 && lines[1].isEmpty, "\(arguments): expected one line, got: \(run.stderr)")
+            #expect(run.stderr.hasPrefix("lossy: " + message), "\(arguments): got: \(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out), "\(arguments) left an output")
+        }
+        // Nothing but the inputs remains: no temporary files either.
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: folder.path))
+                == ["tiny.gguf", "truncated.gguf", "text.gguf", "bad.safetensors", "noise.dat"])
+    }
+}

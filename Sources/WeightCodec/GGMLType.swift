@@ -75,9 +75,40 @@ public enum GGMLType: UInt32, Sendable, Hashable, CaseIterable, CustomStringConv
     /// ggml's name, as llama-quantize prints it ("Q4_K", "IQ4_NL", "F16").
     public var name: String {
         switch self {
-        case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K:
-            return String(String(describing: self).dropLast()).uppercased() + "K"
-        default: return String(describing: self).uppercased()
+        case .f32: return "F32"
+        case .f16: return "F16"
+        case .q4_0: return "Q4_0"
+        case .q4_1: return "Q4_1"
+        case .q5_0: return "Q5_0"
+        case .q5_1: return "Q5_1"
+        case .q8_0: return "Q8_0"
+        case .q8_1: return "Q8_1"
+        case .q2_K: return "Q2_K"
+        case .q3_K: return "Q3_K"
+        case .q4_K: return "Q4_K"
+        case .q5_K: return "Q5_K"
+        case .q6_K: return "Q6_K"
+        case .q8_K: return "Q8_K"
+        case .iq2_xxs: return "IQ2_XXS"
+        case .iq2_xs: return "IQ2_XS"
+        case .iq3_xxs: return "IQ3_XXS"
+        case .iq1_s: return "IQ1_S"
+        case .iq4_nl: return "IQ4_NL"
+        case .iq3_s: return "IQ3_S"
+        case .iq2_s: return "IQ2_S"
+        case .iq4_xs: return "IQ4_XS"
+        case .i8: return "I8"
+        case .i16: return "I16"
+        case .i32: return "I32"
+        case .i64: return "I64"
+        case .f64: return "F64"
+        case .iq1_m: return "IQ1_M"
+        case .bf16: return "BF16"
+        case .tq1_0: return "TQ1_0"
+        case .tq2_0: return "TQ2_0"
+        case .mxfp4: return "MXFP4"
+        case .nvfp4: return "NVFP4"
+        case .q1_0: return "Q1_0"
         }
     }
 

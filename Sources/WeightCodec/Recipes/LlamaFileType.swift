@@ -13,10 +13,25 @@ public enum LlamaFileType: UInt32, Sendable, Hashable, CaseIterable, CustomStrin
         switch self {
         case .allF32: return "F32"
         case .mostlyF16: return "F16"
+        case .q4_0: return "Q4_0"
+        case .q4_1: return "Q4_1"
+        case .q8_0: return "Q8_0"
+        case .q5_0: return "Q5_0"
+        case .q5_1: return "Q5_1"
+        case .q2_K: return "Q2_K"
+        case .q3_K_S: return "Q3_K_S"
+        case .q3_K_M: return "Q3_K_M"
+        case .q3_K_L: return "Q3_K_L"
+        case .q4_K_S: return "Q4_K_S"
+        case .q4_K_M: return "Q4_K_M"
+        case .q5_K_S: return "Q5_K_S"
+        case .q5_K_M: return "Q5_K_M"
+        case .q6_K: return "Q6_K"
+        case .q2_K_S: return "Q2_K_S"
+        case .iq4_nl: return "IQ4_NL"
+        case .iq4_xs: return "IQ4_XS"
         case .mostlyBF16: return "BF16"
-        default:
-            // q4_K_M → Q4_K_M: upper-case all but keep the K/S/M letters upper too.
-            return String(describing: self).uppercased()
+        case .tq2_0: return "TQ2_0"
         }
     }
 

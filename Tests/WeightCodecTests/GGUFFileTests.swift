@@ -122,10 +122,9 @@ struct GGUFFileTests {
 
     @Test func writerRefusesBadInfos() {
         let q8 = GGMLType.q8_0
-        // Not #expect(throws:), which reflects on the expected error and so on
-        // GGMLType, whose description recurses (see GGMLTypeNames).
-        let notBlocks = Support.error { _ = try GGUFWriter(metadata: [:], tensors: [GGUFTensorInfo(name: "w", shape: [33], type: q8)]) }
-        #expect(notBlocks == .rowNotBlockMultiple(name: "w", rowLength: 33, type: q8))
+        #expect(throws: WeightFileError.rowNotBlockMultiple(name: "w", rowLength: 33, type: q8)) {
+            try GGUFWriter(metadata: [:], tensors: [GGUFTensorInfo(name: "w", shape: [33], type: q8)])
+        }
         #expect(throws: WeightFileError.duplicateTensorName("w")) {
             try GGUFWriter(metadata: [:], tensors: [GGUFTensorInfo(name: "w", shape: [32], type: q8),
                                                      GGUFTensorInfo(name: "w", shape: [32], type: q8)])

@@ -29,7 +29,7 @@ public struct GGUFTensorInfo: Sendable, Hashable {
 
     public var byteCount: Int {
         guard let rowBytes = type.rowBytes(rowLength) else {
-            preconditionFailure("tensor '\(name)': row of \(rowLength) is not a whole number of \(type.fileName) blocks")
+            preconditionFailure("tensor '\(name)': row of \(rowLength) is not a whole number of \(type.name) blocks")
         }
         return rowBytes * rowCount
     }

@@ -121,7 +121,7 @@ public enum WeightFileError: Error, CustomStringConvertible, Equatable, Sendable
         case let .sizeOverflow(name, shape):
             "tensor '\(name)' of shape \(shape) has more elements or bytes than fit in 63 bits"
         case let .rowNotBlockMultiple(name, rowLength, type):
-            "tensor '\(name)': row of \(rowLength) weights is not a multiple of the \(type.blockWeights)-weight block of \(type.fileName)"
+            "tensor '\(name)': row of \(rowLength) weights is not a multiple of the \(type.blockWeights)-weight block of \(type.name)"
         case let .duplicateTensorName(name): "tensor name '\(name)' appears twice"
         case let .misalignedTensor(name, offset, alignment):
             "tensor '\(name)' at data offset \(offset) is not a multiple of the \(alignment)-byte alignment"

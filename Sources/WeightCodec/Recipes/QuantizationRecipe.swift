@@ -7,7 +7,7 @@
 /// The rules restate llama.cpp's `llama_tensor_get_type` (src/llama-quant.cpp)
 /// for the file types listed in `LlamaFileType`; tests check our choice for
 /// SmolLM2-135M against the types llama.cpp's own quantizer writes.
-public struct QuantizationRecipe: Sendable {
+public struct QuantizationRecipe {
     /// What the recipe needs to know of the model (from GGUF metadata).
     public struct ModelShape: Sendable, Hashable {
         public var layerCount: Int
@@ -43,7 +43,7 @@ public struct QuantizationRecipe: Sendable {
     }
 
     /// A `--tensor-type` rule: tensors whose name matches get `type`.
-    public struct Override: Sendable {
+    public struct Override {
         public var pattern: String
         public var type: GGMLType
         let regex: Regex<AnyRegexOutput>

@@ -1,0 +1,3 @@
+public enum BlockFormats {
+    public static func format(for type: GGMLType) -> (any BlockFormat)? { nil }
+}

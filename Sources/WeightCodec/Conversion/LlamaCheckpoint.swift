@@ -75,6 +75,8 @@ public struct LlamaCheckpoint: TensorSource {
         return heads == 0 && tensor.dataType != .u8 ? checkpoint.data(of: tensor) : nil
     }
 
+    public func release(_ index: Int) { checkpoint.release(sources[index].tensor) }
+
     public func values(of index: Int, into values: UnsafeMutableBufferPointer<Float>) throws {
         let (tensor, heads) = sources[index]
         let type = try tensor.requireDataType()

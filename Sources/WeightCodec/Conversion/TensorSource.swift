@@ -11,6 +11,8 @@ public protocol TensorSource: Sendable {
     func storedBytes(of index: Int) -> UnsafeRawBufferPointer?
     /// The tensor's weights as floats, in ggml order.
     func values(of index: Int, into values: UnsafeMutableBufferPointer<Float>) throws
+    /// The tensor will not be read again: its pages may leave memory.
+    func release(_ index: Int)
 }
 
 /// A GGUF file as a source: bytes copied as they are, or decoded by the
@@ -24,6 +26,11 @@ public struct GGUFSource: TensorSource {
     public var tensors: [GGUFTensorInfo] { file.tensors }
 
     public func storedBytes(of index: Int) -> UnsafeRawBufferPointer? { file.data(of: file.tensors[index]) }
+
+    public func release(_ index: Int) {
+        let tensor = file.tensors[index], start = file.dataOffset + tensor.offset
+        file.mapping.release(start..<(start + tensor.byteCount))
+    }
 
     public func values(of index: Int, into values: UnsafeMutableBufferPointer<Float>) throws {
         let info = file.tensors[index]
@@ -75,6 +82,8 @@ public struct SafetensorsSource: TensorSource {
         let tensor = checkpoint.tensors[index]
         try Self.decode(checkpoint.data(of: tensor), as: try tensor.requireDataType(), into: values)
     }
+
+    public func release(_ index: Int) { checkpoint.release(checkpoint.tensors[index]) }
 
     /// Widens safetensors elements to floats.
     static func decode(_ bytes: UnsafeRawBufferPointer, as type: TensorDataType, into values: UnsafeMutableBufferPointer<Float>) throws {

@@ -128,4 +128,11 @@ public struct SafetensorsCheckpoint: Sendable {
         guard let shard = shardOfTensor[tensor.name] else { preconditionFailure("tensor '\(tensor.name)' is not in this checkpoint") }
         return shards[shard].data(of: tensor)
     }
+
+    /// Lets the pages of `tensor` leave resident memory (see `MappedFile.release`).
+    public func release(_ tensor: SafetensorsTensorInfo) {
+        guard let shard = shardOfTensor[tensor.name] else { return }
+        let file = shards[shard]
+        file.mapping.release((file.dataOffset + tensor.dataOffsets.lowerBound)..<(file.dataOffset + tensor.dataOffsets.upperBound))
+    }
 }

@@ -85,6 +85,7 @@ public struct ModelQuantizer {
             let tensor = plan[index]
             progress(index, tensor)
             let info = source.tensors[index]
+            defer { source.release(index) }
             if tensor.copied, let bytes = source.storedBytes(of: index) {
                 try sink.write(bytes)
                 outcomes.append(Outcome(tensor: tensor, error: nil))

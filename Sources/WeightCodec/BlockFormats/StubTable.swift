@@ -1,3 +1,0 @@
-public enum BlockFormats {
-    public static func format(for type: GGMLType) -> (any BlockFormat)? { nil }
-}

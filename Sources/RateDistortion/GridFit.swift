@@ -142,40 +142,51 @@ public enum GridFit {
             for i in 0..<x.count { error += (w?[i] ?? 1) * (x[i] - m) * (x[i] - m) }
             return Fit(scale: 0, offset: m, squaredError: error)
         }
-        let energy = weightedEnergy(x, w)
-        var sumW: Float = 0, sumX: Float = 0
+        // The sums are taken of y = x − low, not of x: with a large common
+        // level (a run near 10 ± 0.01) Σwx² would swamp the error it is
+        // meant to resolve. Fitting y ≈ d·q + m' gives m = m' + low.
+        var energy: Float = 0, sumW: Float = 0, sumY: Float = 0
         for i in 0..<x.count {
-            let weight = w?[i] ?? 1
+            let weight = w?[i] ?? 1, y = x[i] - low
+            energy += weight * y * y
             sumW += weight
-            sumX += weight * x[i]
+            sumY += weight * y
         }
         var best = Fit(scale: (high - low) / top, offset: low, squaredError: .infinity)
         var bestInverse: Float = 0
         for k in 0..<candidates.count {
             let inverse = candidates.position(k) / (high - low)
             guard inverse > 0 else { continue }
-            var sumQ: Float = 0, sumQQ: Float = 0, sumXQ: Float = 0
+            var sumQ: Float = 0, sumQQ: Float = 0, sumYQ: Float = 0
             for i in 0..<x.count {
-                let level = min(max((inverse * (x[i] - low)).rounded(), 0), top)
+                let y = x[i] - low
+                let level = min(max((inverse * y).rounded(), 0), top)
                 let weight = w?[i] ?? 1
                 sumQ += weight * level
                 sumQQ += weight * level * level
-                sumXQ += weight * x[i] * level
+                sumYQ += weight * y * level
             }
-            // Normal equations: [ΣwQ² ΣwQ; ΣwQ Σw]·[d; m] = [ΣwxQ; Σwx].
+            // Normal equations: [ΣwQ² ΣwQ; ΣwQ Σw]·[d; m'] = [ΣwyQ; Σwy].
             let determinant = sumW * sumQQ - sumQ * sumQ
             guard determinant > 0 else { continue }
-            var d = (sumW * sumXQ - sumQ * sumX) / determinant
-            var m = (sumQQ * sumX - sumQ * sumXQ) / determinant
-            if offsetAtMostZero && m > 0 {
-                m = 0
+            var d = (sumW * sumYQ - sumQ * sumY) / determinant
+            var shift = (sumQQ * sumY - sumQ * sumYQ) / determinant
+            if offsetAtMostZero && shift + low > 0 {
+                // m = 0 is m' = −low: the best d for y + low ≈ d·q alone.
+                shift = -low
+                var sumXQ: Float = 0
+                for i in 0..<x.count {
+                    let level = min(max((inverse * (x[i] - low)).rounded(), 0), top)
+                    sumXQ += (w?[i] ?? 1) * x[i] * level
+                }
                 d = sumXQ / sumQQ
             }
             guard d > 0 else { continue }
-            // E = Σw(x − dq − m)² expanded in the sums already taken.
-            let error = energy + d * d * sumQQ + m * m * sumW - 2 * d * sumXQ - 2 * m * sumX + 2 * d * m * sumQ
+            // E = Σw(y − dq − m')² expanded in the sums already taken.
+            let error = energy + d * d * sumQQ + shift * shift * sumW - 2 * d * sumYQ - 2 * shift * sumY
+                + 2 * d * shift * sumQ
             if error < best.squaredError {
-                best = Fit(scale: d, offset: m, squaredError: max(error, 0))
+                best = Fit(scale: d, offset: shift + low, squaredError: max(error, 0))
                 bestInverse = inverse
             }
         }

@@ -73,6 +73,8 @@ public enum GGMLType: UInt32, Sendable, Hashable, CaseIterable, CustomStringConv
     public var bitsPerWeight: Double { Double(blockBytes * 8) / Double(blockWeights) }
 
     /// ggml's name, as llama-quantize prints it ("Q4_K", "IQ4_NL", "F16").
+    /// (Spelled out: `String(describing: self)` would call `description`,
+    /// which is this name.)
     public var name: String {
         switch self {
         case .f32: return "F32"

@@ -13,7 +13,9 @@
 ///
 /// The candidate with the least E wins. Weights are importances (1/tolerance
 /// per value); none means plain squared error. Buffers are read in place;
-/// nothing is allocated.
+/// nothing is allocated. Indices round to nearest, ties away from zero;
+/// eight candidates are tried per pass, one per SIMD lane, each with the
+/// sums a pass of its own would take.
 public enum GridFit {
     /// The outcome: x̂ = scale·q + offset, with `squaredError` = Σw(x − x̂)²
     /// before the scale is rounded to its storage precision.
@@ -59,28 +61,51 @@ public enum GridFit {
         precondition(q.count >= x.count && (w == nil || w!.count >= x.count), "buffers shorter than the values")
         let pivot = signedMaximum(x)
         guard pivot != 0 else { return zero(x, into: q) }
+        if let w {
+            return symmetric(x, GivenWeights(w.baseAddress!), pivot: pivot, levels: levels, candidates: candidates, into: q)
+        }
+        return symmetric(x, UnitWeights(), pivot: pivot, levels: levels, candidates: candidates, into: q)
+    }
+
+    /// `symmetric` specialised for its weights. Eight candidates go side by
+    /// side, one per SIMD lane; each lane adds its sums in the order a lone
+    /// scalar pass would, so the results are those of one at a time.
+    @inline(__always)
+    private static func symmetric<W: WeightSource>(
+        _ x: UnsafeBufferPointer<Float>, _ w: W, pivot: Float,
+        levels: ClosedRange<Int32>, candidates: Candidates, into q: UnsafeMutableBufferPointer<Int32>
+    ) -> Fit {
         let lo = Float(levels.lowerBound), hi = Float(levels.upperBound)
-        let energy = weightedEnergy(x, w)
+        var energy: Float = 0
+        for i in 0..<x.count { energy += w[i] * x[i] * x[i] }
         var best = Fit(scale: 0, squaredError: energy)
         var bestInverse: Float = 0
-        for k in 0..<candidates.count {
-            let inverse = candidates.position(k) / pivot
-            var sumXQ: Float = 0, sumQQ: Float = 0
-            for i in 0..<x.count {
-                let level = min(max((inverse * x[i]).rounded(), lo), hi)
-                let weight = w?[i] ?? 1
-                sumXQ += weight * x[i] * level
-                sumQQ += weight * level * level
-            }
-            guard sumQQ > 0 else { continue }
+        func consider(_ inverse: Float, _ sumXQ: Float, _ sumQQ: Float) {
+            guard sumQQ > 0 else { return }
             let error = max(energy - sumXQ * sumXQ / sumQQ, 0)
             if error < best.squaredError || bestInverse == 0 {
                 best = Fit(scale: sumXQ / sumQQ, squaredError: error)
                 bestInverse = inverse
             }
         }
+        let low = Lanes(repeating: lo), high = Lanes(repeating: hi)
+        var k = 0
+        while k < candidates.count {
+            let inverse = inverses(candidates, from: k, over: pivot)
+            var sumXQ = Lanes(), sumQQ = Lanes()
+            for i in 0..<x.count {
+                let weight = w[i], value = x[i]
+                let level = clamped(roundedHalfAway(inverse * value), low, high)
+                sumXQ += (weight * value) * level
+                sumQQ += (weight * level) * level
+            }
+            for lane in 0..<min(Lanes.scalarCount, candidates.count - k) {
+                consider(inverse[lane], sumXQ[lane], sumQQ[lane])
+            }
+            k += Lanes.scalarCount
+        }
         guard bestInverse != 0 else { return zero(x, into: q) }
-        for i in 0..<x.count { q[i] = Int32(min(max((bestInverse * x[i]).rounded(), lo), hi)) }
+        for i in 0..<x.count { q[i] = Int32(min(max(roundedHalfAway(bestInverse * x[i]), lo), hi)) }
         return best
     }
 
@@ -142,65 +167,78 @@ public enum GridFit {
             for i in 0..<x.count { error += (w?[i] ?? 1) * (x[i] - m) * (x[i] - m) }
             return Fit(scale: 0, offset: m, squaredError: error)
         }
-        // The sums are taken of y = x − low, not of x: with a large common
-        // level (a run near 10 ± 0.01) Σwx² would swamp the error it is
-        // meant to resolve. Fitting y ≈ d·q + m' gives m = m' + low.
-        var energy: Float = 0, sumW: Float = 0, sumY: Float = 0
+        if let w {
+            return offset(x, GivenWeights(w.baseAddress!), low: low, high: high, top: top, candidates: candidates,
+                          offsetAtMostZero: offsetAtMostZero, into: q)
+        }
+        return offset(x, UnitWeights(), low: low, high: high, top: top, candidates: candidates,
+                      offsetAtMostZero: offsetAtMostZero, into: q)
+    }
+
+    /// `offset` specialised for its weights, eight candidates a pass as in `symmetric`.
+    @inline(__always)
+    private static func offset<W: WeightSource>(
+        _ x: UnsafeBufferPointer<Float>, _ w: W, low: Float, high: Float, top: Float,
+        candidates: Candidates, offsetAtMostZero: Bool, into q: UnsafeMutableBufferPointer<Int32>
+    ) -> Fit {
+        // The sums are taken of y = x − low ≥ 0, not of x: expanding E in
+        // sums of x loses every digit to cancellation when the run sits far
+        // from zero (x ≈ −100 ± 0.01 has Σx² ≈ 10⁴·n against an E of 10⁻⁶).
+        var sumW: Float = 0, sumY: Float = 0, energyY: Float = 0
         for i in 0..<x.count {
-            let weight = w?[i] ?? 1, y = x[i] - low
-            energy += weight * y * y
+            let weight = w[i], y = x[i] - low
             sumW += weight
             sumY += weight * y
+            energyY += weight * y * y
         }
         var best = Fit(scale: (high - low) / top, offset: low, squaredError: .infinity)
         var bestInverse: Float = 0
-        for k in 0..<candidates.count {
-            let inverse = candidates.position(k) / (high - low)
-            guard inverse > 0 else { continue }
-            var sumQ: Float = 0, sumQQ: Float = 0, sumYQ: Float = 0
-            for i in 0..<x.count {
-                let y = x[i] - low
-                let level = min(max((inverse * y).rounded(), 0), top)
-                let weight = w?[i] ?? 1
-                sumQ += weight * level
-                sumQQ += weight * level * level
-                sumYQ += weight * y * level
-            }
-            // Normal equations: [ΣwQ² ΣwQ; ΣwQ Σw]·[d; m'] = [ΣwyQ; Σwy].
+        func consider(_ inverse: Float, _ sumQ: Float, _ sumQQ: Float, _ sumYQ: Float) {
+            // Normal equations of y ≈ d·q + c: [ΣwQ² ΣwQ; ΣwQ Σw]·[d; c] = [ΣwyQ; Σwy]; m = c + low.
             let determinant = sumW * sumQQ - sumQ * sumQ
-            guard determinant > 0 else { continue }
+            guard determinant > 0 else { return }
             var d = (sumW * sumYQ - sumQ * sumY) / determinant
-            var shift = (sumQQ * sumY - sumQ * sumYQ) / determinant
-            if offsetAtMostZero && shift + low > 0 {
-                // m = 0 is m' = −low: the best d for y + low ≈ d·q alone.
-                shift = -low
-                var sumXQ: Float = 0
-                for i in 0..<x.count {
-                    let level = min(max((inverse * (x[i] - low)).rounded(), 0), top)
-                    sumXQ += (w?[i] ?? 1) * x[i] * level
-                }
-                d = sumXQ / sumQQ
+            var c = (sumQQ * sumY - sumQ * sumYQ) / determinant
+            if offsetAtMostZero && c + low > 0 {
+                c = -low
+                d = (sumYQ - c * sumQ) / sumQQ
             }
-            guard d > 0 else { continue }
-            // E = Σw(y − dq − m')² expanded in the sums already taken.
-            let error = energy + d * d * sumQQ + shift * shift * sumW - 2 * d * sumYQ - 2 * shift * sumY
-                + 2 * d * shift * sumQ
+            guard d > 0 else { return }
+            // E = Σw(y − dq − c)² expanded in the sums already taken.
+            let error = energyY + d * d * sumQQ + c * c * sumW - 2 * d * sumYQ - 2 * c * sumY + 2 * d * c * sumQ
             if error < best.squaredError {
-                best = Fit(scale: d, offset: shift + low, squaredError: max(error, 0))
+                best = Fit(scale: d, offset: offsetAtMostZero ? min(c + low, 0) : c + low, squaredError: max(error, 0))
                 bestInverse = inverse
             }
+        }
+        let ceiling = Lanes(repeating: top)
+        var k = 0
+        while k < candidates.count {
+            let inverse = inverses(candidates, from: k, over: high - low)
+            var sumQ = Lanes(), sumQQ = Lanes(), sumYQ = Lanes()
+            for i in 0..<x.count {
+                let weight = w[i], y = x[i] - low
+                let level = clamped(roundedHalfAway(inverse * y), .zero, ceiling)
+                sumQ += weight * level
+                sumQQ += (weight * level) * level
+                sumYQ += (weight * y) * level
+            }
+            for lane in 0..<min(Lanes.scalarCount, candidates.count - k) where inverse[lane] > 0 {
+                consider(inverse[lane], sumQ[lane], sumQQ[lane], sumYQ[lane])
+            }
+            k += Lanes.scalarCount
         }
         if bestInverse == 0 {
             // No candidate gave a positive scale: span [low, high] plainly.
             bestInverse = top / (high - low)
             best.squaredError = 0
             for i in 0..<x.count {
-                let level = min(max((bestInverse * (x[i] - low)).rounded(), 0), top)
+                let level = min(max(roundedHalfAway(bestInverse * (x[i] - low)), 0), top)
                 let e = x[i] - best.scale * level - best.offset
-                best.squaredError += (w?[i] ?? 1) * e * e
+                best.squaredError += w[i] * e * e
             }
         }
-        for i in 0..<x.count { q[i] = Int32(min(max((bestInverse * (x[i] - low)).rounded(), 0), top)) }
+        for i in 0..<x.count { q[i] = Int32(min(max(roundedHalfAway(bestInverse * (x[i] - low)), 0), top)) }
         return best
     }
 
@@ -218,12 +256,75 @@ public enum GridFit {
         return value - codebook[low] <= codebook[high] - value ? low : high
     }
 
+    /// `v.rounded()` (to nearest, ties away from zero) without the libm
+    /// call it costs on baseline x86-64, and without a branch on the data:
+    /// below 2²³ truncation and the remainder r = v − trunc(v) are exact,
+    /// and trunc(2r) is the ±1 (or 0) that rounding adds.
+    @inline(__always)
+    static func roundedHalfAway(_ v: Float) -> Float {
+        guard abs(v) < 8_388_608 else { return v } // already whole, or not finite
+        let whole = Float(Int32(v))
+        let rest = v - whole
+        return whole + Float(Int32(rest + rest))
+    }
+
+    /// Candidates side by side: one per lane.
+    typealias Lanes = SIMD8<Float>
+
+    /// Inverse scales of candidates k…k+7 (lanes past the last hold 0).
+    @inline(__always)
+    static func inverses(_ candidates: Candidates, from k: Int, over span: Float) -> Lanes {
+        var inverse = Lanes()
+        for lane in 0..<min(Lanes.scalarCount, candidates.count - k) {
+            inverse[lane] = candidates.position(k + lane) / span
+        }
+        return inverse
+    }
+
+    /// `roundedHalfAway` in every lane, exactly, with no integer conversion:
+    /// adding and taking away 1.5·2²³ rounds |v| < 2²² to nearest even, and
+    /// a tie that went down (|v| − r = ½) is moved up. Transparent because
+    /// `@inline(__always)` left these SIMD8 helpers as a call per value.
+    @_transparent
+    static func roundedHalfAway(_ v: Lanes) -> Lanes {
+        let magnitude = v.replacing(with: -v, where: v .< 0)
+        let magic = Lanes(repeating: 12_582_912)
+        var r = (magnitude + magic) - magic
+        r = r.replacing(with: r + 1, where: magnitude - r .== 0.5)
+        r = r.replacing(with: magnitude, where: magnitude .>= 8_388_608) // already whole
+        return r.replacing(with: -r, where: v .< 0)
+    }
+
+    /// Each lane of `v` kept within low…high (the stdlib's `pointwiseMin`
+    /// and `pointwiseMax` go lane by lane).
+    @_transparent
+    static func clamped(_ v: Lanes, _ low: Lanes, _ high: Lanes) -> Lanes {
+        let raised = v.replacing(with: low, where: v .< low)
+        return raised.replacing(with: high, where: raised .> high)
+    }
+
     /// The value of largest magnitude, with its sign (the first one on ties).
     @inlinable
     public static func signedMaximum(_ x: UnsafeBufferPointer<Float>) -> Float {
         var pivot: Float = 0
         for v in x where abs(v) > abs(pivot) { pivot = v }
         return pivot
+    }
+
+    /// Where a fit's weights come from: a buffer, or 1 everywhere; generic
+    /// so that each kind gets its own loop with no test per value.
+    private protocol WeightSource {
+        subscript(_ i: Int) -> Float { get }
+    }
+
+    private struct UnitWeights: WeightSource {
+        @inline(__always) subscript(_ i: Int) -> Float { 1 }
+    }
+
+    private struct GivenWeights: WeightSource {
+        let base: UnsafePointer<Float>
+        init(_ base: UnsafePointer<Float>) { self.base = base }
+        @inline(__always) subscript(_ i: Int) -> Float { base[i] }
     }
 
     @inlinable

@@ -16,6 +16,11 @@ public enum BlockFormats {
         case .iq4_nl: return IQ4_NL()
         case .iq4_xs: return IQ4_XS()
         case .tq2_0: return TQ2_0()
+        case .q2_K: return Q2_K()
+        case .q3_K: return Q3_K()
+        case .q4_K: return Q4_K()
+        case .q5_K: return Q5_K()
+        case .q6_K: return Q6_K()
         default: return nil
         }
     }

@@ -22,22 +22,27 @@ enum Lossy {
     }()
 
     /// Runs `lossy`, or with `program` another tool (a referee) by its path.
+    /// Output goes through files: with two pipes, a child that fills the one
+    /// not being read (llama.cpp logs tens of kilobytes to stderr) would stall.
     static func run(_ arguments: [String], in folder: URL? = nil, program: String? = nil) throws -> LossyRun {
+        let capture = FileManager.default.temporaryDirectory.appendingPathComponent("lossy-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: capture, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: capture) }
+        let outURL = capture.appendingPathComponent("out"), errURL = capture.appendingPathComponent("err")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let process = Process()
         process.executableURL = program.map { URL(fileURLWithPath: $0) } ?? executable
         process.arguments = arguments
         if let folder { process.currentDirectoryURL = folder }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        process.standardInput = FileHandle.nullDevice
         try process.run()
-        // Read both pipes before waiting, so a large report cannot block the child.
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return LossyRun(status: process.terminationStatus,
-                        stdout: String(decoding: outData, as: UTF8.self),
-                        stderr: String(decoding: errData, as: UTF8.self))
+                        stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
+                        stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
     }
 
     static func temporaryFolder() throws -> URL {

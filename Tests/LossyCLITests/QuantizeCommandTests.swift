@@ -73,10 +73,10 @@ import Testing
             let output = folder.appendingPathComponent("\(recipe).gguf").path
             let run = try Lossy.run(["quantize", model, "-o", output, "--type", recipe])
             try #require(run.status == 0, "\(recipe): \(run.stderr)")
-            #expect(run.stdout.contains("SQNR") && run.stdout.contains("worst 1 %"), run.stdout)
+            #expect(run.stdout.contains("SQNR") && run.stdout.contains("worst 1 %"), "\(run.stdout)")
             let back = try Self.read(model, output)
             #expect(back.file_type == fileType, "\(recipe)")
-            #expect(back.tensors.count == 21)
+            #expect(back.tensors.count == 20)
             for (name, tensor) in back.tensors {
                 if name.hasSuffix("norm.weight") {
                     #expect(tensor.type == "F32" && tensor.sqnr == 999, "\(recipe): \(name) should be copied")
@@ -100,14 +100,15 @@ import Testing
         let output = folder.appendingPathComponent("override.gguf").path
         let run = try Lossy.run(["quantize", model, "-o", output, "--type", "Q4_K_M", "--tensor-type", "ffn_(up|gate)=Q8_0",
                                  "--tensor-type", "attn_q=IQ4_NL"])
-        try #require(run.status == 0, run.stderr)
+        try #require(run.status == 0, "\(run.stderr)")
         let back = try Self.read(model, output)
         #expect(back.tensors["blk.1.ffn_up.weight"]?.type == "Q8_0")
         #expect(back.tensors["blk.0.ffn_gate.weight"]?.type == "Q8_0")
         #expect(back.tensors["blk.0.attn_q.weight"]?.type == "IQ4_NL")
         #expect(back.tensors["blk.0.attn_k.weight"]?.type == "Q4_K")
 
-        // A legacy .dat imatrix that makes column 0..63 of attn_q matter 1000× more.
+        // A legacy .dat imatrix that makes every fourth column of attn_q matter 1000× more
+        // (within a block, so the fit has something to trade).
         let imatrix = folder.appendingPathComponent("columns.dat").path
         let write = """
             import sys, struct
@@ -116,26 +117,26 @@ import Testing
                 f.write(struct.pack("<i", len(names)))
                 for n in names:
                     f.write(struct.pack("<i", len(n)) + n.encode() + struct.pack("<ii", 10, 256))
-                    f.write(struct.pack("<256f", *([10000.0] * 64 + [10.0] * 192)))
+                    f.write(struct.pack("<256f", *[10000.0 if j % 4 == 0 else 10.0 for j in range(256)]))
                 f.write(struct.pack("<i", 10) + struct.pack("<i", 4) + b"test")
             """
         let made = try Lossy.run(["python3", "-c", write, imatrix], program: "/usr/bin/env")
-        try #require(made.status == 0, made.stderr)
+        try #require(made.status == 0, "\(made.stderr)")
         let weighted = folder.appendingPathComponent("weighted.gguf").path
         let plain = folder.appendingPathComponent("plain.gguf").path
         let a = try Lossy.run(["quantize", model, "-o", weighted, "--type", "Q4_0", "--imatrix", imatrix])
-        try #require(a.status == 0, a.stderr)
-        #expect(a.stderr.contains("2 of 15 quantized tensors covered"), a.stderr)
+        try #require(a.status == 0, "\(a.stderr)")
+        #expect(a.stderr.contains("2 of 15 quantized tensors covered"), "\(a.stderr)")
         _ = try Lossy.run(["quantize", model, "-o", plain, "--type", "Q4_0"])
         // The important columns come out better with the importance matrix than without.
         let compare = """
             import sys, numpy as np, gguf
             def q(p): return {t.name: t for t in gguf.GGUFReader(p).tensors}["blk.0.attn_q.weight"]
-            x, a, b = (gguf.quants.dequantize(q(p).data, q(p).tensor_type).reshape(256, 256)[:, :64] for p in sys.argv[1:4])
+            x, a, b = (gguf.quants.dequantize(q(p).data, q(p).tensor_type).reshape(256, 256)[:, ::4] for p in sys.argv[1:4])
             print(((x - a) ** 2).mean() / ((x - b) ** 2).mean())
             """
         let ratio = try Lossy.run(["python3", "-c", compare, model, weighted, plain], program: "/usr/bin/env")
-        try #require(ratio.status == 0, ratio.stderr)
+        try #require(ratio.status == 0, "\(ratio.stderr)")
         let value = Double(ratio.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan
         #expect(value < 0.9, "important columns' error with/without imatrix: \(value)")
     }
@@ -146,9 +147,9 @@ import Testing
         let model = try Self.tinyModel(in: folder)
         let run = try Lossy.run(["inspect", model])
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout.contains("GGUF v3"), run.stdout)
-        #expect(run.stdout.contains("llama.block_count = uint32 2"), run.stdout)
-        #expect(run.stdout.contains("blk.1.ffn_down.weight") && run.stdout.contains("512×256"), run.stdout)
+        #expect(run.stdout.contains("GGUF v3"), "\(run.stdout)")
+        #expect(run.stdout.contains("llama.block_count = uint32 2"), "\(run.stdout)")
+        #expect(run.stdout.contains("blk.1.ffn_down.weight") && run.stdout.contains("512×256"), "\(run.stdout)")
     }
 
     @Test func badRequestsAreOneLine() throws {
@@ -176,18 +177,18 @@ import Testing
             (["quantize", model, "-o", out, "--type", "Q4_0", "--tensor-type", "ffn_up=Q7"], 1, "--tensor-type 'ffn_up=Q7': 'Q7' is not a type lossy writes"),
             (["quantize", model, "-o", out, "--type", "Q4_0", "--tensor-type", "ffn_(up=Q8_0"], 1, "--tensor-type 'ffn_(up=Q8_0': the pattern is not a regular expression"),
             (["quantize", folder.appendingPathComponent("missing.gguf").path, "-o", out, "--type", "Q4_0"], 1, "cannot open"),
-            (["quantize", truncated, "-o", out, "--type", "Q4_0"], 1, ""),
-            (["quantize", text, "-o", out, "--type", "Q4_0"], 1, ""),
-            (["quantize", safetensors, "-o", out, "--type", "Q4_0"], 1, ""),
-            (["quantize", model, "-o", out, "--type", "Q4_0", "--imatrix", noise], 1, "is not an importance matrix"),
-            (["inspect", truncated], 1, ""),
+            (["quantize", truncated, "-o", out, "--type", "Q4_0"], 1, "file ends before dimension 1 of 'blk.0.ffn_down.weight': 8 bytes at offset 993 run past the end of the 1000-byte file"),
+            (["quantize", text, "-o", out, "--type", "Q4_0"], 1, "GGUF version 1869488191 is not supported"),
+            (["quantize", safetensors, "-o", out, "--type", "Q4_0"], 1, "safetensors header of 4294967295 bytes runs past the end of the 10-byte file"),
+            (["quantize", model, "-o", out, "--type", "Q4_0", "--imatrix", noise], 1, "noise.dat is not an importance matrix"),
+            (["inspect", truncated], 1, "file ends before dimension 1"),
         ]
         for (arguments, status, message) in cases {
             let run = try Lossy.run(arguments)
             #expect(run.status == status, "\(arguments): \(run.stderr)")
             let lines = run.stderr.split(separator: "\n", omittingEmptySubsequences: false)
             #expect(lines.count == 2 && lines[1].isEmpty, "\(arguments): expected one line, got: \(run.stderr)")
-            #expect(run.stderr.hasPrefix("lossy: " + message), "\(arguments): got: \(run.stderr)")
+            #expect(run.stderr.hasPrefix("lossy: ") && run.stderr.contains(message), "\(arguments): got: \(run.stderr)")
             #expect(!FileManager.default.fileExists(atPath: out), "\(arguments) left an output")
         }
         // Nothing but the inputs remains: no temporary files either.

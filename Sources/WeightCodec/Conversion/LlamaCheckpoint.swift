@@ -14,8 +14,9 @@ public struct LlamaCheckpoint: TensorSource {
     public let checkpoint: SafetensorsCheckpoint
     public let metadata: GGUFMetadata
     public let tensors: [GGUFTensorInfo]
-    /// Per output tensor: the HF tensor and the heads to interleave (0: none).
-    private let sources: [(tensor: SafetensorsTensorInfo, heads: Int)]
+    /// Per output tensor: the HF tensor, the heads to interleave (0: none),
+    /// and whether it is widened to F32.
+    private let sources: [(tensor: SafetensorsTensorInfo, heads: Int, widened: Bool)]
 
     /// Architectures that llama.cpp loads as `llama` with these names.
     public static let architectures: Set<String> = ["LlamaForCausalLM", "MistralForCausalLM"]
@@ -52,7 +53,7 @@ public struct LlamaCheckpoint: TensorSource {
         self.metadata = metadata
 
         var infos: [GGUFTensorInfo] = []
-        var sources: [(SafetensorsTensorInfo, Int)] = []
+        var sources: [(SafetensorsTensorInfo, Int, Bool)] = []
         for tensor in checkpoint.tensors {
             guard let name = try Self.ggufName(of: tensor.name) else { continue }
             if name == "output.weight" && hyper.tiedEmbeddings { continue }
@@ -62,8 +63,11 @@ public struct LlamaCheckpoint: TensorSource {
                     throw ConversionError.badShape(tensor: tensor.name, shape: tensor.shape, reason: "rows are not \(heads) heads of rotary pairs")
                 }
             }
-            infos.append(GGUFTensorInfo(name: name, shape: tensor.ggmlShape, type: try SafetensorsSource.storedType(of: tensor)))
-            sources.append((tensor, heads))
+            // llama.cpp multiplies by norm gains in F32 only, as its converter stores them.
+            let stored = try SafetensorsSource.storedType(of: tensor)
+            let vector = tensor.shape.count == 1
+            infos.append(GGUFTensorInfo(name: name, shape: tensor.ggmlShape, type: vector ? .f32 : stored))
+            sources.append((tensor, heads, vector && stored != .f32))
         }
         guard infos.contains(where: { $0.name == "token_embd.weight" }) else { throw ConversionError.missingTensor("model.embed_tokens.weight") }
         tensors = infos
@@ -71,14 +75,14 @@ public struct LlamaCheckpoint: TensorSource {
     }
 
     public func storedBytes(of index: Int) -> UnsafeRawBufferPointer? {
-        let (tensor, heads) = sources[index]
-        return heads == 0 && tensor.dataType != .u8 ? checkpoint.data(of: tensor) : nil
+        let (tensor, heads, widened) = sources[index]
+        return heads == 0 && !widened && tensor.dataType != .u8 ? checkpoint.data(of: tensor) : nil
     }
 
     public func release(_ index: Int) { checkpoint.release(sources[index].tensor) }
 
     public func values(of index: Int, into values: UnsafeMutableBufferPointer<Float>) throws {
-        let (tensor, heads) = sources[index]
+        let (tensor, heads, _) = sources[index]
         let type = try tensor.requireDataType()
         guard heads > 0 else {
             try SafetensorsSource.decode(checkpoint.data(of: tensor), as: type, into: values)

@@ -175,20 +175,26 @@ public struct QuantizationRecipe {
         layer < count / 8 || layer >= 7 * count / 8 || (layer - count / 8) % 3 == 2
     }
 
+    /// The output projection gets 6 bits (8 where its rows do not fit the blocks).
+    private static func outputType(_ base: GGMLType, rowLength: Int, architecture: String) -> GGMLType {
+        if rowLength % base.blockWeights != 0 || architecture == "falcon" { return .q8_0 }
+        return base == .q8_0 ? .q8_0 : .q6_K
+    }
+
     private func refine(_ base: GGMLType, for tensor: Tensor, model: ModelShape, counters: inout LayerCounters) -> GGMLType {
         var type = base
         let role = Self.role(of: tensor.name)
         let gqa = model.groupedQueryFactor
         switch role {
-        case .output, .tokenEmbedding where counters.tiedEmbeddings:
-            // The output projection (or the embeddings it shares) gets 6 bits.
-            if tensor.shape[0] % base.blockWeights != 0 || model.architecture == "falcon" {
-                type = .q8_0
-            } else if base != .q8_0 {
-                type = .q6_K
-            }
+        case .output:
+            type = Self.outputType(base, rowLength: tensor.shape[0], architecture: model.architecture)
         case .tokenEmbedding:
-            if fileType == .tq2_0 { type = .q4_K }
+            // Tied embeddings are the output projection too, and are treated as it.
+            if counters.tiedEmbeddings {
+                type = Self.outputType(base, rowLength: tensor.shape[0], architecture: model.architecture)
+            } else if fileType == .tq2_0 {
+                type = .q4_K
+            }
         case .attentionV:
             let index = Self.layer(of: tensor.name) ?? counters.attentionV
             switch fileType {

@@ -195,4 +195,49 @@ import Testing
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: folder.path))
                 == ["tiny.gguf", "truncated.gguf", "text.gguf", "bad.safetensors", "noise.dat"])
     }
+
+    /// Safetensors of no architecture llama.cpp knows: a GGUF of the same
+    /// tensors under their own names, which the gguf package reads back.
+    @Test func otherSafetensorsKeepTheirNames() throws {
+        let folder = try Lossy.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let input = folder.appendingPathComponent("mlp.safetensors").path
+        let write = """
+            import sys, numpy as np
+            from safetensors.numpy import save_file
+            rng = np.random.default_rng(3)
+            save_file({"encoder.layer.weight": rng.standard_normal((64, 128)).astype(np.float32),
+                       "encoder.layer.bias": rng.standard_normal(64).astype(np.float16),
+                       "head.weight": (rng.standard_normal((8, 64)) * 0.1).astype(np.float16),
+                       "codes": rng.integers(-100, 100, (4, 32)).astype(np.int8),
+                       "mask": rng.integers(0, 255, 32).astype(np.uint8)}, sys.argv[1], metadata={"note": "test"})
+            """
+        let made = try Lossy.run(["python3", "-c", write, input], program: "/usr/bin/env")
+        try #require(made.status == 0, "\(made.stderr)")
+        let output = folder.appendingPathComponent("mlp.gguf").path
+        let run = try Lossy.run(["quantize", input, "-o", output, "--type", "Q8_0"])
+        try #require(run.status == 0, "\(run.stderr)")
+        let check = """
+            import sys, numpy as np, gguf
+            from safetensors.numpy import load_file
+            src = load_file(sys.argv[1])
+            r = gguf.GGUFReader(sys.argv[2])
+            assert r.fields["safetensors.note"].contents() == "test"
+            for t in r.tensors:
+                x = src[t.name].astype(np.float64)
+                raw = np.array(t.data) if t.tensor_type == gguf.GGMLQuantizationType.I8 else None
+                y = (raw if raw is not None else gguf.quants.dequantize(t.data, t.tensor_type)).astype(np.float64).reshape(x.shape)
+                err = np.abs(x - y).max() / max(np.abs(x).max(), 1e-30)
+                print(t.name, t.tensor_type.name, "x".join(str(int(d)) for d in t.shape), "exact" if err == 0 else f"{err:.4f}")
+            """
+        let back = try Lossy.run(["python3", "-c", check, input, output], program: "/usr/bin/env")
+        try #require(back.status == 0, "\(back.stderr)")
+        let lines = Set(back.stdout.split(separator: "\n").map(String.init))
+        #expect(lines.contains("encoder.layer.bias F16 64 exact"), "\(back.stdout)")
+        #expect(lines.contains("codes I8 32x4 exact"), "\(back.stdout)")
+        #expect(lines.contains("mask F32 32 exact"), "\(back.stdout)")
+        let quantized = lines.filter { $0.hasPrefix("encoder.layer.weight Q8_0 128x64 ") || $0.hasPrefix("head.weight Q8_0 64x8 ") }
+        #expect(quantized.count == 2, "\(back.stdout)")
+        for line in quantized { #expect((Double(line.split(separator: " ").last!) ?? 1) < 0.01, "\(line)") }
+    }
 }

@@ -37,6 +37,12 @@ struct Quantize: ParsableCommand {
     @Flag(help: "Every quantizable tensor gets the recipe's default format (no per-tensor rules).")
     var pure = false
 
+    @Flag(help: """
+        Encode with ggml's reference quantizers where a format has one (F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, TQ2_0): \
+        the bytes llama.cpp writes without an imatrix. Other formats, and the default, use lossy's search.
+        """)
+    var reference = false
+
     @Flag(name: .customLong("dry-run"), help: "Print each tensor's format, size and bits per weight; write nothing.")
     var dryRun = false
 
@@ -45,6 +51,9 @@ struct Quantize: ParsableCommand {
 
     func validate() throws {
         if output == nil && !dryRun { throw ValidationError("give -o OUT.gguf, or --dry-run") }
+        if reference && imatrix != nil {
+            throw ValidationError("--reference ignores importance: drop --imatrix or --reference")
+        }
         if let output, URL(fileURLWithPath: output).standardizedFileURL == URL(fileURLWithPath: input).standardizedFileURL {
             throw ValidationError("the output would overwrite the input \(input)")
         }
@@ -60,7 +69,7 @@ struct Quantize: ParsableCommand {
         let source = try ModelSource.open(input)
         let recipe = QuantizationRecipe(fileType: fileType, overrides: overrides, pure: pure,
                                         hasImportanceMatrix: importance != nil)
-        let quantizer = try ModelQuantizer(source: source, recipe: recipe, importance: importance)
+        let quantizer = try ModelQuantizer(source: source, recipe: recipe, importance: importance, reference: reference)
         if let importance {
             let covered = quantizer.plan.filter(\.hasImportance).count
             let wanted = quantizer.plan.filter { !$0.copied }.count

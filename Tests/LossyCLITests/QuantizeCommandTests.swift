@@ -240,4 +240,36 @@ import Testing
         #expect(quantized.count == 2, "\(back.stdout)")
         for line in quantized { #expect((Double(line.split(separator: " ").last!) ?? 1) < 0.01, "\(line)") }
     }
+
+    /// With --reference, the legacy formats' bytes are ggml's reference
+    /// quantizer's: the gguf package's `quants.quantize` of the same weights
+    /// gives them byte for byte.
+    @Test(arguments: ["Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"])
+    func referenceBytesEqualTheGGUFPackages(recipe: String) throws {
+        let folder = try Lossy.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = try Self.tinyModel(in: folder)
+        let output = folder.appendingPathComponent("reference.gguf").path
+        let run = try Lossy.run(["quantize", model, "-o", output, "--type", recipe, "--pure", "--reference"])
+        try #require(run.status == 0, "\(run.stderr)")
+        let compare = """
+            import sys, numpy as np, gguf
+            src = {t.name: t for t in gguf.GGUFReader(sys.argv[1]).tensors}
+            checked = 0
+            for t in gguf.GGUFReader(sys.argv[2]).tensors:
+                if t.tensor_type.name != sys.argv[3]:
+                    continue
+                x = np.array(src[t.name].data, dtype=np.float32)
+                expected = gguf.quants.quantize(x, t.tensor_type)
+                ours = np.array(t.data, dtype=np.uint8).reshape(expected.shape)
+                if not np.array_equal(ours, expected):
+                    rows = np.nonzero((ours != expected).any(axis=1))[0]
+                    sys.exit(f"{t.name}: {rows.size} rows differ, first {rows[0]}")
+                checked += 1
+            print(checked)
+            """
+        let back = try Lossy.run(["python3", "-c", compare, model, output, recipe], program: "/usr/bin/env")
+        try #require(back.status == 0, "\(back.stderr)")
+        #expect(back.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "15", "\(back.stdout)")
+    }
 }

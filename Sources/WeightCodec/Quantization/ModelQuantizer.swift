@@ -30,12 +30,16 @@ public struct ModelQuantizer {
     public let source: any TensorSource
     public let recipe: QuantizationRecipe
     public let importance: ImportanceMatrix?
+    /// Encode with ggml's reference quantizers where a format has one.
+    public let reference: Bool
     public let plan: [PlannedTensor]
 
-    public init(source: any TensorSource, recipe: QuantizationRecipe, importance: ImportanceMatrix? = nil) throws {
+    public init(source: any TensorSource, recipe: QuantizationRecipe, importance: ImportanceMatrix? = nil,
+                reference: Bool = false) throws {
         self.source = source
         self.recipe = recipe
         self.importance = importance
+        self.reference = reference
         let model = try Self.modelShape(of: source)
         let tensors = source.tensors.map { QuantizationRecipe.Tensor(name: $0.name, shape: $0.shape, type: $0.type) }
         let types = recipe.types(for: tensors, model: model)
@@ -99,7 +103,7 @@ public struct ModelQuantizer {
                 output.withUnsafeMutableBytes { bytes in
                     TensorQuantizer.quantize(
                         x, rowLength: info.shape[0], format: BlockFormats.format(for: tensor.targetType)!,
-                        importance: rowImportance, into: bytes)
+                        importance: rowImportance, reference: reference, into: bytes)
                 }
             }
             try output.withUnsafeBytes { try sink.write($0) }

@@ -48,9 +48,12 @@ public enum TensorQuantizer {
     ///   - importance: one value per column (E[x²] of the input it
     ///     multiplies), or nil for plain squared error.
     ///   - output: rows × `format.type.rowBytes(rowLength)` bytes.
+    ///   - reference: encode with ggml's reference quantizer where the format
+    ///     has one (bytes identical to llama.cpp's without an imatrix); the
+    ///     importance is then not used.
     public static func quantize(
         _ values: UnsafeBufferPointer<Float>, rowLength: Int, format: any BlockFormat,
-        importance: [Float]?, into output: UnsafeMutableRawBufferPointer
+        importance: [Float]?, reference: Bool = false, into output: UnsafeMutableRawBufferPointer
     ) -> TensorError {
         precondition(rowLength > 0 && values.count % rowLength == 0, "values are whole rows")
         guard let rowBytes = format.type.rowBytes(rowLength) else {
@@ -60,6 +63,7 @@ public enum TensorQuantizer {
         let rows = values.count / rowLength
         precondition(output.count >= rows * rowBytes, "output too small")
         let normalised = importance.map(normalisedImportance)
+        let referenceFormat = reference ? format as? any ReferenceQuantizable : nil
 
         // Chunks of rows small enough to balance, large enough to amortise.
         let chunkRows = max(1, min(rows, (1 << 16) / rowLength))
@@ -75,7 +79,9 @@ public enum TensorQuantizer {
                     for row in first..<last {
                         let x = UnsafeBufferPointer(rebasing: input[(row * rowLength)..<((row + 1) * rowLength)])
                         let bytes = UnsafeMutableRawBufferPointer(rebasing: out[(row * rowBytes)..<((row + 1) * rowBytes)])
-                        if let normalised {
+                        if let referenceFormat {
+                            referenceFormat.quantizeReference(x, into: bytes)
+                        } else if let normalised {
                             normalised.withUnsafeBufferPointer { format.quantize(x, importance: $0, into: bytes) }
                         } else {
                             format.quantize(x, importance: nil, into: bytes)

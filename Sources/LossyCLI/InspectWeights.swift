@@ -13,7 +13,7 @@ enum InspectWeights {
         }
         guard let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }
-        return (try? handle.read(upToCount: 4)) == Data("GGUF".utf8)
+        return (try? handle.read(upToCount: 4)).map(GGUFFile.hasMagic) ?? false
     }
 
     static func describe(_ path: String) throws -> String {

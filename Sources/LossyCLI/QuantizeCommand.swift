@@ -57,13 +57,13 @@ struct Quantize: ParsableCommand {
         if let output, URL(fileURLWithPath: output).standardizedFileURL == URL(fileURLWithPath: input).standardizedFileURL {
             throw ValidationError("the output would overwrite the input \(input)")
         }
-        guard LlamaFileType(name: type) != nil || GGMLType(name: type).flatMap(LlamaFileType.init(uniform:)) != nil else {
+        guard fileType != nil else {
             throw ValidationError("unknown --type '\(type)'; known: \(LlamaFileType.allCases.map(\.name).joined(separator: ", "))")
         }
     }
 
     func run() throws {
-        let fileType = LlamaFileType(name: type) ?? GGMLType(name: type).flatMap(LlamaFileType.init(uniform:))!
+        let fileType = self.fileType!
         let overrides = try tensorTypes.map { try QuantizationRecipe.Override(parsing: $0) }
         let importance = try imatrix.map { try ImportanceMatrix.load(path: $0) }
         let source = try ModelSource.open(input)
@@ -94,6 +94,11 @@ struct Quantize: ParsableCommand {
             print("\n" + QuantizationReport.summary(quantizer.plan, outcomes: outcomes).joined(separator: "\n"))
             print("time         \(formatFixed(Date().timeIntervalSince(started), decimals: 2)) s; wrote \(output!)")
         }
+    }
+
+    /// --type as a recipe name, or a block format that names one.
+    private var fileType: LlamaFileType? {
+        LlamaFileType(name: type) ?? GGMLType(name: type).flatMap(LlamaFileType.init(uniform:))
     }
 
     private func render(_ table: ReportTable) -> String {

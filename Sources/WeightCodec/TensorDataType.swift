@@ -21,14 +21,26 @@ public enum TensorDataType: String, Sendable, Hashable, CaseIterable {
     /// The value of one element from its little-endian bytes.
     public func value(littleEndian bytes: some Collection<UInt8>) -> Float {
         precondition(bytes.count == byteWidth, "\(rawValue) elements are \(byteWidth) bytes")
-        var bits: UInt32 = 0
-        for (shift, byte) in bytes.enumerated() { bits |= UInt32(byte) << (8 * UInt32(shift)) }
+        var value: Float = 0
+        Array(bytes).withUnsafeBytes { raw in
+            withUnsafeMutablePointer(to: &value) { widen(raw, into: UnsafeMutableBufferPointer(start: $0, count: 1)) }
+        }
+        return value
+    }
+
+    /// Widens a run of little-endian elements to floats, exactly.
+    public func widen(_ bytes: UnsafeRawBufferPointer, into values: UnsafeMutableBufferPointer<Float>) {
+        precondition(bytes.count == values.count * byteWidth, "one \(rawValue) element per value")
         switch self {
-        case .f32: return Float(bitPattern: bits)
-        case .f16: return Float(Float16(bitPattern: UInt16(bits)))
-        case .bf16: return Float(bitPattern: bits << 16)
-        case .i8: return Float(Int8(bitPattern: UInt8(bits)))
-        case .u8: return Float(bits)
+        case .f32: for i in values.indices { values[i] = bytes.f32(at: 4 * i) }
+        case .f16: for i in values.indices { values[i] = bytes.f16(at: 2 * i) }
+        case .bf16:
+            for i in values.indices {
+                let bits = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+                values[i] = Float(bitPattern: UInt32(bits) << 16)
+            }
+        case .i8: for i in values.indices { values[i] = Float(bytes.i8(at: i)) }
+        case .u8: for i in values.indices { values[i] = Float(bytes.u8(at: i)) }
         }
     }
 }

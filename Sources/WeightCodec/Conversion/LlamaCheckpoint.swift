@@ -85,11 +85,11 @@ public struct LlamaCheckpoint: TensorSource {
         let (tensor, heads, _) = sources[index]
         let type = try tensor.requireDataType()
         guard heads > 0 else {
-            try SafetensorsSource.decode(checkpoint.data(of: tensor), as: type, into: values)
+            type.widen(checkpoint.data(of: tensor), into: values)
             return
         }
         var original = [Float](repeating: 0, count: values.count)
-        try original.withUnsafeMutableBufferPointer { try SafetensorsSource.decode(checkpoint.data(of: tensor), as: type, into: $0) }
+        original.withUnsafeMutableBufferPointer { type.widen(checkpoint.data(of: tensor), into: $0) }
         let rows = tensor.shape[0], columns = tensor.shape[1]
         let headRows = rows / heads, half = headRows / 2
         for head in 0..<heads {

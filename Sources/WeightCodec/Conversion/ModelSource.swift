@@ -37,6 +37,6 @@ public enum ModelSource {
             throw WeightFileError.cannotOpen(path: path, reason: "cannot be read")
         }
         defer { try? handle.close() }
-        return (try? handle.read(upToCount: 4)) == Data("GGUF".utf8)
+        return (try? handle.read(upToCount: 4)).map(GGUFFile.hasMagic) ?? false
     }
 }

@@ -80,24 +80,8 @@ public struct SafetensorsSource: TensorSource {
 
     public func values(of index: Int, into values: UnsafeMutableBufferPointer<Float>) throws {
         let tensor = checkpoint.tensors[index]
-        try Self.decode(checkpoint.data(of: tensor), as: try tensor.requireDataType(), into: values)
+        try tensor.requireDataType().widen(checkpoint.data(of: tensor), into: values)
     }
 
     public func release(_ index: Int) { checkpoint.release(checkpoint.tensors[index]) }
-
-    /// Widens safetensors elements to floats.
-    static func decode(_ bytes: UnsafeRawBufferPointer, as type: TensorDataType, into values: UnsafeMutableBufferPointer<Float>) throws {
-        precondition(bytes.count == values.count * type.byteWidth, "one element per value")
-        switch type {
-        case .f32: for i in values.indices { values[i] = bytes.f32(at: 4 * i) }
-        case .f16: for i in values.indices { values[i] = bytes.f16(at: 2 * i) }
-        case .bf16:
-            for i in values.indices {
-                let bits = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
-                values[i] = Float(bitPattern: UInt32(bits) << 16)
-            }
-        case .i8: for i in values.indices { values[i] = Float(bytes.i8(at: i)) }
-        case .u8: for i in values.indices { values[i] = Float(bytes.u8(at: i)) }
-        }
-    }
 }

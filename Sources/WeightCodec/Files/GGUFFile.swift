@@ -22,6 +22,10 @@ public struct GGUFFile: Sendable {
     public static let maximumArrayDepth = 8
     static let magic: [UInt8] = Array("GGUF".utf8)
 
+    /// Whether `bytes` start with the GGUF magic: how every reader that takes
+    /// either GGUF or another format tells them apart.
+    public static func hasMagic(_ bytes: some Collection<UInt8>) -> Bool { bytes.starts(with: magic) }
+
     public let mapping: MappedFile
     public let version: UInt32
     public let metadata: GGUFMetadata

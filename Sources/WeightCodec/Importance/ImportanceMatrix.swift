@@ -39,8 +39,8 @@ public struct ImportanceMatrix: Sendable {
     /// Reads either format, told apart by the GGUF magic.
     public static func load(path: String) throws -> ImportanceMatrix {
         let file = try MappedFile(path: path)
-        if file.bytes.count >= 4, Array(file.bytes[0..<4]) == Array("GGUF".utf8) {
-            return try ImportanceMatrix(gguf: try GGUFFile(path: path), path: path)
+        if GGUFFile.hasMagic(file.bytes) {
+            return try ImportanceMatrix(gguf: try GGUFFile(mapping: file), path: path)
         }
         return try ImportanceMatrix(legacy: file.bytes, path: path)
     }

@@ -23,8 +23,21 @@ struct Quantize: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the GGUF.", valueName: "out.gguf"))
     var output: String?
 
-    @Option(help: ArgumentHelp("Recipe or block format: Q4_K_M, Q8_0, Q6_K, …", valueName: "type"))
-    var type: String
+    @Option(help: ArgumentHelp("Recipe or block format: Q4_K_M, Q8_0, Q6_K, … (optional with a target).", valueName: "type"))
+    var type: String?
+
+    @Option(name: .customLong("target-bpw"), help: ArgumentHelp(
+        "Choose each tensor's format so the tensors average this many bits per weight, at the least weighted error.",
+        valueName: "bits"))
+    var targetBitsPerWeight: Double?
+
+    @Option(name: .customLong("target-size"), help: ArgumentHelp(
+        "Choose each tensor's format so the whole file fits this size: bytes, or with a unit (KB, MB, GB, KiB, MiB, GiB).",
+        valueName: "size"))
+    var targetSize: String?
+
+    @Option(help: ArgumentHelp("Formats the allocator may choose from (comma-separated).", valueName: "list"))
+    var formats: String = FormatAllocator.defaultCandidates.map(\.name).joined(separator: ",")
 
     @Option(help: ArgumentHelp("Importance matrix (llama.cpp's GGUF imatrix or legacy .dat): errors weighted by E[x²] per input column.",
                                valueName: "file"))
@@ -51,37 +64,62 @@ struct Quantize: ParsableCommand {
 
     func validate() throws {
         if output == nil && !dryRun { throw ValidationError("give -o OUT.gguf, or --dry-run") }
+        if targetBitsPerWeight != nil && targetSize != nil { throw ValidationError("give --target-bpw or --target-size, not both") }
+        if let rate = targetBitsPerWeight, !(rate > 0 && rate <= 32) {
+            throw ValidationError("--target-bpw must be above 0 and at most 32 bits per weight")
+        }
+        if let targetSize, Self.bytes(targetSize) == nil {
+            throw ValidationError("--target-size '\(targetSize)' is not a size such as 93.5MB, 89MiB or 93500000")
+        }
+        let targeted = targetBitsPerWeight != nil || targetSize != nil
+        if targeted && (reference || pure) { throw ValidationError("--target-bpw and --target-size choose the formats: drop --reference and --pure") }
+        if !targeted && type == nil { throw ValidationError("give --type, --target-bpw or --target-size") }
+        if targeted, let bad = formatList.firstIndex(of: nil) {
+            let names = formats.split(separator: ",", omittingEmptySubsequences: false)
+            throw ValidationError("--formats: '\(names[bad])' is not a block format lossy writes")
+        }
         if reference && imatrix != nil {
             throw ValidationError("--reference ignores importance: drop --imatrix or --reference")
         }
         if let output, URL(fileURLWithPath: output).standardizedFileURL == URL(fileURLWithPath: input).standardizedFileURL {
             throw ValidationError("the output would overwrite the input \(input)")
         }
-        guard fileType != nil else {
-            throw ValidationError("unknown --type '\(type)'; known: \(LlamaFileType.allCases.map(\.name).joined(separator: ", "))")
+        guard type == nil || fileType != nil else {
+            throw ValidationError("unknown --type '\(type!)'; known: \(LlamaFileType.allCases.map(\.name).joined(separator: ", "))")
         }
     }
 
     func run() throws {
-        let fileType = self.fileType!
         let overrides = try tensorTypes.map { try QuantizationRecipe.Override(parsing: $0) }
         let importance = try imatrix.map { try ImportanceMatrix.load(path: $0) }
         let source = try ModelSource.open(input)
-        let recipe = QuantizationRecipe(fileType: fileType, overrides: overrides, pure: pure,
-                                        hasImportanceMatrix: importance != nil)
-        let quantizer = try ModelQuantizer(source: source, recipe: recipe, importance: importance, reference: reference)
+        let progress = ProgressLine()
+        let started = Date()
+        let quantizer: ModelQuantizer
+        var allocation: FormatAllocation?
+        if let budget {
+            let fitted = try ModelQuantizer.fitting(
+                budget, source: source, importance: importance, overrides: overrides,
+                candidates: formatList.compactMap { $0 }
+            ) { index, name in progress.show("measuring [\(index + 1)/\(source.tensors.count)] \(name)") }
+            progress.clear()
+            quantizer = fitted.quantizer
+            allocation = fitted.allocation
+        } else {
+            let recipe = QuantizationRecipe(fileType: fileType!, overrides: overrides, pure: pure,
+                                            hasImportanceMatrix: importance != nil)
+            quantizer = try ModelQuantizer(source: source, recipe: recipe, importance: importance, reference: reference)
+        }
         if let importance {
             let covered = quantizer.plan.filter(\.hasImportance).count
             let wanted = quantizer.plan.filter { !$0.copied }.count
             printErr("importance matrix: \(importance.entries.count) entries; \(covered) of \(wanted) quantized tensors covered")
         }
         if dryRun {
-            print(render(QuantizationReport.table(quantizer.plan)), terminator: "")
+            report(allocation, QuantizationReport.table(quantizer.plan))
             if format == .table { print("\n" + QuantizationReport.summary(quantizer.plan).joined(separator: "\n")) }
             return
         }
-        let progress = ProgressLine()
-        let started = Date()
         var outcomes = [ModelQuantizer.Outcome]()
         try AtomicFile.replace(output!) { temporary in
             outcomes = try quantizer.write(to: temporary) { index, tensor in
@@ -89,7 +127,7 @@ struct Quantize: ParsableCommand {
             }
         }
         progress.clear()
-        print(render(QuantizationReport.table(quantizer.plan, outcomes: outcomes)), terminator: "")
+        report(allocation, QuantizationReport.table(quantizer.plan, outcomes: outcomes))
         if format == .table {
             print("\n" + QuantizationReport.summary(quantizer.plan, outcomes: outcomes).joined(separator: "\n"))
             print("time         \(formatFixed(Date().timeIntervalSince(started), decimals: 2)) s; wrote \(output!)")
@@ -98,7 +136,44 @@ struct Quantize: ParsableCommand {
 
     /// --type as a recipe name, or a block format that names one.
     private var fileType: LlamaFileType? {
-        LlamaFileType(name: type) ?? GGMLType(name: type).flatMap(LlamaFileType.init(uniform:))
+        type.flatMap { LlamaFileType(name: $0) ?? GGMLType(name: $0).flatMap(LlamaFileType.init(uniform:)) }
+    }
+
+    private var budget: ModelBudget? {
+        if let targetBitsPerWeight { return .bitsPerWeight(targetBitsPerWeight) }
+        return targetSize.flatMap(Self.bytes).map(ModelBudget.fileBytes)
+    }
+
+    /// --formats as block formats; nil where a name is not one lossy writes.
+    private var formatList: [GGMLType?] {
+        formats.split(separator: ",", omittingEmptySubsequences: false).map { name in
+            GGMLType(name: String(name)).flatMap { GGMLType.writable.contains($0) ? $0 : nil }
+        }
+    }
+
+    /// "93.5MB", "89MiB", "1.2 GB" or a plain byte count.
+    static func bytes(_ text: String) -> Int? {
+        let units: [(String, Double)] = [("KIB", 1024), ("MIB", 1_048_576), ("GIB", 1_073_741_824),
+                                         ("KB", 1e3), ("MB", 1e6), ("GB", 1e9), ("B", 1)]
+        let upper = text.uppercased().trimmingCharacters(in: .whitespaces)
+        let unit = units.first { upper.hasSuffix($0.0) }
+        let number = unit.map { String(upper.dropLast($0.0.count)).trimmingCharacters(in: .whitespaces) } ?? upper
+        guard let value = Double(number), value.isFinite, value > 0, value * (unit?.1 ?? 1) < 1e15 else { return nil }
+        return Int((value * (unit?.1 ?? 1)).rounded(.down))
+    }
+
+    /// The allocator's choices (when it chose) and then the tensor table; in
+    /// JSON one object holding both.
+    private func report(_ allocation: FormatAllocation?, _ tensors: ReportTable) {
+        guard let allocation else { return print(render(tensors), terminator: "") }
+        let choices = QuantizationReport.allocationTable(allocation)
+        if format == .json {
+            return print(JSONValue.object([("allocation", choices.json()), ("tensors", tensors.json())]).serialized(indent: 1))
+        }
+        print(render(choices), terminator: "")
+        if format == .table { print("\n" + QuantizationReport.allocationSummary(allocation).joined(separator: "\n")) }
+        print()
+        print(render(tensors), terminator: "")
     }
 
     private func render(_ table: ReportTable) -> String {

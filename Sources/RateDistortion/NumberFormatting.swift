@@ -17,3 +17,34 @@ public func formatFixed(_ value: Double, decimals: Int) -> String {
     let sign = (value < 0 && scaled != 0) ? "-" : ""
     return decimals == 0 ? sign + integerPart : sign + integerPart + "." + fraction
 }
+
+/// Scientific rendering for values of any magnitude: `formatScientific(12345.6)`
+/// is `"1.23e4"`, with `digits` significant digits; zero is `"0"`.
+public func formatScientific(_ value: Double, digits: Int = 3) -> String {
+    precondition((1...12).contains(digits), "digits must be 1...12")
+    guard value.isFinite else { return formatFixed(value, decimals: 0) }
+    guard value != 0 else { return "0" }
+    var exponent = Int(abs(value).log10Floor)
+    var mantissa = value / power10(exponent)
+    // Rounding may carry the mantissa to 10.
+    if abs(Double(formatFixed(mantissa, decimals: digits - 1))!) >= 10 {
+        exponent += 1
+        mantissa = value / power10(exponent)
+    }
+    return formatFixed(mantissa, decimals: digits - 1) + "e\(exponent)"
+}
+
+private func power10(_ exponent: Int) -> Double {
+    var result = 1.0
+    for _ in 0..<abs(exponent) { result *= 10 }
+    return exponent < 0 ? 1 / result : result
+}
+
+private extension Double {
+    var log10Floor: Double {
+        var exponent = 0.0, x = self
+        while x >= 10 { x /= 10; exponent += 1 }
+        while x < 1 { x *= 10; exponent -= 1 }
+        return exponent
+    }
+}

@@ -87,6 +87,46 @@ import Testing
         }
     }
 
+    @Test func targetSizeAndRateChooseFormatsThatFit() throws {
+        let folder = try Lossy.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = try Self.tinyModel(in: folder)
+        // About 3.8 bits per weight, between uniform Q2_K and Q6_K: the file lands just under it.
+        let budget = 600_000
+        let output = folder.appendingPathComponent("fit.gguf").path
+        let run = try Lossy.run(["quantize", model, "-o", output, "--target-size", "\(budget)B"])
+        try #require(run.status == 0, "\(run.stderr)")
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: output)[.size] as? Int)
+        #expect(size <= budget && size > budget - 40_000, "file of \(size) bytes for a budget of \(budget)")
+        #expect(run.stdout.contains("share (%)") && run.stdout.contains("budget ") && run.stdout.contains("λ ="), "\(run.stdout)")
+        let back = try Self.read(model, output)
+        #expect(Set(back.tensors.values.map(\.type)).count > 2, "one format for all: \(back.tensors)")
+        for (name, tensor) in back.tensors where name.hasSuffix("norm.weight") { #expect(tensor.type == "F32") }
+
+        // A rate target: the table's rate is at or under it; JSON lists every allocated tensor.
+        let rated = try Lossy.run(["quantize", model, "--dry-run", "--target-bpw", "4.0", "--format", "json"])
+        try #require(rated.status == 0, "\(rated.stderr)")
+        #expect(rated.stdout.components(separatedBy: "\"share_percent\"").count - 1 == 15, "\(rated.stdout)")
+
+        // Restricted to two formats, only those appear.
+        let two = folder.appendingPathComponent("two.gguf").path
+        let restricted = try Lossy.run(["quantize", model, "-o", two, "--target-bpw", "6", "--formats", "Q4_0,Q8_0"])
+        try #require(restricted.status == 0, "\(restricted.stderr)")
+        let types = Set(try Self.read(model, two).tensors.filter { !$0.key.hasSuffix("norm.weight") }.values.map(\.type))
+        #expect(types == ["Q4_0", "Q8_0"], "\(types)")
+
+        for (arguments, message) in [
+            (["--target-size", "10KB"], "below the"), (["--target-size", "lots"], "not a size"),
+            (["--target-bpw", "0"], "above 0"), (["--target-bpw", "4", "--target-size", "1MB"], "not both"),
+            (["--target-bpw", "4", "--formats", "Q4_0,Q9_9"], "'Q9_9' is not a block format"),
+            (["--target-bpw", "4", "--pure"], "drop --reference and --pure"),
+        ] {
+            let bad = try Lossy.run(["quantize", model, "-o", folder.appendingPathComponent("bad.gguf").path] + arguments)
+            #expect(bad.status != 0 && bad.stderr.contains(message), "\(arguments): \(bad.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("bad.gguf").path))
+        }
+    }
+
     @Test func dryRunOverridesAndImportance() throws {
         let folder = try Lossy.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -28,21 +28,30 @@ public struct ModelQuantizer {
     }
 
     public let source: any TensorSource
-    public let recipe: QuantizationRecipe
+    /// The file type the output declares (`general.file_type`).
+    public let fileType: LlamaFileType
     public let importance: ImportanceMatrix?
     /// Encode with ggml's reference quantizers where a format has one.
     public let reference: Bool
     public let plan: [PlannedTensor]
 
+    /// Each tensor's format from a llama-quantize recipe.
     public init(source: any TensorSource, recipe: QuantizationRecipe, importance: ImportanceMatrix? = nil,
                 reference: Bool = false) throws {
-        self.source = source
-        self.recipe = recipe
-        self.importance = importance
-        self.reference = reference
         let model = try Self.modelShape(of: source)
         let tensors = source.tensors.map { QuantizationRecipe.Tensor(name: $0.name, shape: $0.shape, type: $0.type) }
-        let types = recipe.types(for: tensors, model: model)
+        try self.init(source: source, types: recipe.types(for: tensors, model: model), fileType: recipe.fileType,
+                      importance: importance, reference: reference)
+    }
+
+    /// Each tensor's format given, one per tensor in order.
+    public init(source: any TensorSource, types: [GGMLType], fileType: LlamaFileType, importance: ImportanceMatrix? = nil,
+                reference: Bool = false) throws {
+        precondition(types.count == source.tensors.count, "one type per tensor")
+        self.source = source
+        self.fileType = fileType
+        self.importance = importance
+        self.reference = reference
         plan = try zip(source.tensors, types).enumerated().map { index, pair in
             let (info, type) = pair
             guard let bytes = type.rowBytes(info.shape[0]).map({ $0 * (info.elementCount / max(info.shape[0], 1)) }) else {
@@ -70,12 +79,14 @@ public struct ModelQuantizer {
     }
 
     /// The input's metadata with the file type and quantization version set.
-    public var outputMetadata: GGUFMetadata {
+    public var outputMetadata: GGUFMetadata { Self.outputMetadata(of: source, fileType: fileType) }
+
+    static func outputMetadata(of source: any TensorSource, fileType: LlamaFileType) -> GGUFMetadata {
         var metadata = source.metadata
         // One output file: the input's shard bookkeeping does not apply.
         for key in metadata.keys where key.hasPrefix("split.") { metadata[key] = nil }
         metadata["general.quantization_version"] = .uint32(2)
-        metadata["general.file_type"] = .uint32(recipe.fileType.rawValue)
+        metadata["general.file_type"] = .uint32(fileType.rawValue)
         return metadata
     }
 

@@ -1,0 +1,194 @@
+import RateDistortion
+
+/// A size a quantized model must fit in.
+public enum ModelBudget: Sendable, Hashable {
+    /// Bits per weight over every tensor (llama.cpp's "BPW": tensor data only).
+    case bitsPerWeight(Double)
+    /// The whole file, header and alignment padding included.
+    case fileBytes(Int)
+}
+
+/// One tensor's measured rate-distortion menu: what each block format
+/// would cost and what it would lose.
+public struct TensorMenu: Sendable, Hashable {
+    public struct Option: Sendable, Hashable {
+        public var type: GGMLType
+        /// The tensor's bytes in this format.
+        public var bytes: Int
+        /// Σ E[x_j²]·(w_ij − ŵ_ij)² over the tensor: the expected energy of
+        /// the error this format adds to the layer's output per token (plain
+        /// squared error without an importance matrix). Measured by
+        /// quantizing the tensor (or an even sample of its rows) and decoding.
+        public var distortion: Double
+    }
+
+    public var index: Int
+    public var name: String
+    public var elementCount: Int
+    public var options: [Option]
+    /// Rows quantized to measure the menu, of `rows`.
+    public var sampledRows: Int
+    public var rows: Int
+}
+
+/// Each tensor's format chosen for a budget, and why.
+public struct FormatAllocation: Sendable {
+    /// The type of every tensor of the source, in order.
+    public var types: [GGMLType]
+    /// The menus of the tensors the allocator chose for, with the choice.
+    public var menus: [TensorMenu]
+    public var choices: [Int]
+    /// Bits the allocator could spend on those tensors, and spent.
+    public var budgetBits: Double
+    public var spentBits: Double
+    /// Distortion per bit at the solution (the Lagrange multiplier).
+    public var lambda: Double
+
+    public var totalDistortion: Double {
+        zip(menus, choices).reduce(0) { $0 + $1.0.options[$1.1].distortion }
+    }
+}
+
+public enum AllocationFailure: Error, Equatable, CustomStringConvertible {
+    case budgetTooSmall(needed: Int, budget: Int, unit: String)
+    case nothingToAllocate
+
+    public var description: String {
+        switch self {
+        case let .budgetTooSmall(needed, budget, unit):
+            return "the budget of \(budget) \(unit) is below the \(needed) \(unit) the smallest formats need"
+        case .nothingToAllocate:
+            return "the model has no tensor whose format the allocator may choose"
+        }
+    }
+}
+
+/// Picks a block format per tensor so the model meets a size budget with
+/// the least total importance-weighted distortion: every tensor's menu is
+/// measured, then the core's Lagrangian allocator spends the bits.
+///
+/// The distortion of a linear layer's format is Σ_ij E[x_j²]·Δw_ij², the
+/// expected squared error it adds to the layer's output, so the importance
+/// matrix's absolute scale carries across tensors; without one every weight
+/// counts alike. Tensors whose rows are not a whole number of a format's
+/// blocks never see that format on their menu (SmolLM2's 576-wide rows see
+/// no K format): the menu holds only the real choices.
+public enum FormatAllocator {
+    /// Formats llama.cpp runs everywhere, by rising rate.
+    public static let defaultCandidates: [GGMLType] = [
+        .q2_K, .q3_K, .iq4_xs, .q4_0, .iq4_nl, .q4_K, .q4_1, .q5_0, .q5_K, .q5_1, .q6_K, .q8_0, .f16,
+    ]
+
+    /// Measuring a menu quantizes at most this many weights per format.
+    public static let sampleWeights = 1 << 19
+
+    /// - Parameters:
+    ///   - fixed: a type per tensor that the allocator must not change (norms,
+    ///     overrides), or nil where it chooses.
+    ///   - headerBytes: bytes before the tensor data, for a file budget.
+    ///   - alignment: tensor data alignment, for a file budget.
+    public static func allocate(
+        source: any TensorSource, fixed: [GGMLType?], candidates: [GGMLType] = defaultCandidates,
+        importance: ImportanceMatrix?, budget: ModelBudget, headerBytes: Int, alignment: Int,
+        progress: (Int, String) -> Void = { _, _ in }
+    ) throws -> FormatAllocation {
+        precondition(fixed.count == source.tensors.count, "one entry per tensor")
+        func cost(_ bytes: Int) -> Int {
+            switch budget {
+            case .bitsPerWeight: return bytes * 8
+            case .fileBytes: return (bytes + alignment - 1) / alignment * alignment * 8
+            }
+        }
+        let totalWeights = source.tensors.reduce(0) { $0 + $1.elementCount }
+        var fixedBits = 0
+        for (info, type) in zip(source.tensors, fixed) {
+            if let type { fixedBits += cost(type.rowBytes(info.shape[0])! * (info.elementCount / info.shape[0])) }
+        }
+        let budgetBits: Double
+        switch budget {
+        case let .bitsPerWeight(rate): budgetBits = rate * Double(totalWeights) - Double(fixedBits)
+        case let .fileBytes(bytes): budgetBits = Double((bytes - headerBytes) * 8 - fixedBits)
+        }
+
+        let scale = importance.map(absoluteScale)
+        var menus = [TensorMenu]()
+        for (index, info) in source.tensors.enumerated() where fixed[index] == nil {
+            progress(index, info.name)
+            defer { source.release(index) }
+            menus.append(try measure(source: source, index: index, candidates: candidates,
+                                     importance: importance, fallbackScale: scale))
+        }
+        guard !menus.isEmpty else { throw AllocationFailure.nothingToAllocate }
+
+        let choices = menus.map { $0.options.map { OperatingChoice(bits: Double(cost($0.bytes)), distortion: $0.distortion) } }
+        let allocation: Allocation
+        do {
+            allocation = try LagrangianAllocator.allocate(
+                choices: choices, tolerances: [Double](repeating: 1, count: menus.count), budget: budgetBits)
+        } catch {
+            let needed = choices.reduce(0.0) { $0 + ($1.map(\.bits).min() ?? 0) } + Double(fixedBits)
+            switch budget {
+            case .bitsPerWeight:
+                throw AllocationFailure.budgetTooSmall(needed: Int(needed.rounded(.up)), budget: Int(budgetBits) + fixedBits,
+                                                       unit: "bits")
+            case let .fileBytes(bytes):
+                throw AllocationFailure.budgetTooSmall(needed: headerBytes + Int(needed) / 8, budget: bytes, unit: "bytes")
+            }
+        }
+        var types = fixed.map { $0 ?? .f32 }
+        for (menu, choice) in zip(menus, allocation.choices) { types[menu.index] = menu.options[choice].type }
+        return FormatAllocation(types: types, menus: menus, choices: allocation.choices, budgetBits: budgetBits,
+                                spentBits: allocation.bits, lambda: allocation.lambda)
+    }
+
+    /// The tensor's menu: every candidate whose blocks fit its rows,
+    /// quantized on an even sample of rows and decoded.
+    public static func measure(
+        source: any TensorSource, index: Int, candidates: [GGMLType], importance: ImportanceMatrix?,
+        fallbackScale: Double? = nil
+    ) throws -> TensorMenu {
+        let info = source.tensors[index]
+        let rowLength = info.shape[0], rows = info.elementCount / rowLength
+        var values = [Float](repeating: 0, count: info.elementCount)
+        try values.withUnsafeMutableBufferPointer { try source.values(of: index, into: $0) }
+        let sampledRows = min(rows, max(1, sampleWeights / rowLength))
+        let sample: [Float]
+        if sampledRows == rows {
+            sample = values
+        } else {
+            // Rows at an even stride, so every part of the tensor is seen.
+            var picked = [Float]()
+            picked.reserveCapacity(sampledRows * rowLength)
+            for i in 0..<sampledRows {
+                let row = i * rows / sampledRows
+                picked += values[(row * rowLength)..<((row + 1) * rowLength)]
+            }
+            sample = picked
+        }
+        let columns = try importance?.columns(of: info.name, count: rowLength).map(Array.init)
+        // The quantizer normalises importance to mean 1; its mean restores the absolute scale.
+        let meanImportance = columns.map { $0.reduce(0.0) { $0 + Double($1) } / Double(rowLength) } ?? fallbackScale ?? 1
+        let options = candidates.compactMap { type -> TensorMenu.Option? in
+            guard let rowBytes = type.rowBytes(rowLength), let format = BlockFormats.format(for: type) else { return nil }
+            var output = [UInt8](repeating: 0, count: sampledRows * rowBytes)
+            let error = sample.withUnsafeBufferPointer { x in
+                output.withUnsafeMutableBytes { bytes in
+                    TensorQuantizer.quantize(x, rowLength: rowLength, format: format, importance: columns, into: bytes)
+                }
+            }
+            let distortion = error.weightedNoiseEnergy * meanImportance * Double(rows) / Double(sampledRows)
+            return TensorMenu.Option(type: type, bytes: rowBytes * rows, distortion: distortion)
+        }
+        return TensorMenu(index: index, name: info.name, elementCount: info.elementCount, options: options,
+                          sampledRows: sampledRows, rows: rows)
+    }
+
+    /// The importance given to a tensor the matrix does not cover: the mean
+    /// over the tensors it does, so its errors are neither free nor dominant.
+    static func absoluteScale(_ importance: ImportanceMatrix) -> Double {
+        let means = importance.entries.values.map { values in
+            values.reduce(0.0) { $0 + Double($1) } / Double(max(values.count, 1))
+        }
+        return means.isEmpty ? 1 : means.reduce(0, +) / Double(means.count)
+    }
+}

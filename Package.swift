@@ -43,7 +43,9 @@ let package = Package(
         ),
         .target(
             name: "WeightCodec",
-            dependencies: ["RateDistortion"]
+            dependencies: ["RateDistortion"],
+            // llama.cpp through llama-cpp-python, spawned to evaluate models and collect imatrices.
+            resources: [.copy("Resources/llama_runner.py")]
         ),
 
         // MARK: - The command line: parsing, calling, printing

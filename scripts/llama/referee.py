@@ -17,6 +17,7 @@
                                             against REF's, both dequantized by the gguf package (JSON)
 """
 import ctypes
+import importlib.util
 import json
 import os
 import sys
@@ -123,21 +124,31 @@ def log_softmax(x):
     return x - np.log(np.exp(x).sum(axis=1, keepdims=True))
 
 
+def llama_runner():
+    """The evaluator the Swift CLI spawns (Sources/WeightCodec/Resources/llama_runner.py), so KL and top-1 exist once."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = os.path.join(here, "..", "..", "Sources", "WeightCodec", "Resources", "llama_runner.py")
+    spec = importlib.util.spec_from_file_location("llama_runner", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def agreement(reference, text_path, count, models):
-    text = open(text_path, encoding="utf-8").read()
-    tokenizer = open_model(reference, n_ctx=64, logits_all=False)
-    tokens = tokenizer.tokenize(text.encode(), add_bos=True)[:count]
-    del tokenizer
-    ref = log_softmax(logits_for(reference, tokens))
-    ref_top = ref.argmax(axis=1)
-    p = np.exp(ref)
+    """One window over the first `count` tokens; positions 1...count-1 are scored."""
+    runner = llama_runner()
+    try:
+        tokens = runner.tokenize_file(reference, text_path)[0][:count]
+        _, ref, scores = runner.evaluate(reference, models, tokens, len(tokens), os.cpu_count() or 1)
+    except runner.RunnerError as error:
+        sys.exit(f"referee.py agreement: {error}")
+    ref_top = np.array(ref.top)
     results = {"tokens": len(tokens), "models": []}
-    for path in models:
-        lp = log_softmax(logits_for(path, tokens))
-        kl = (p * (ref - lp)).sum(axis=1)
+    for model in scores:
+        kl = np.array(model.kl)
         results["models"].append({
-            "path": path,
-            "top1_agreement": float((lp.argmax(axis=1) == ref_top).mean()),
+            "path": model.path,
+            "top1_agreement": float((np.array(model.top) == ref_top).mean()),
             "kl_mean": float(kl.mean()),
             "kl_p99": float(np.percentile(kl, 99)),
             "kl_max": float(kl.max()),

@@ -8,11 +8,14 @@
       the first scoring 1...N-1 and each later one only the positions the previous window did not reach, each
       window in a fresh context. All MODELs must share REF's vocabulary. Per scored position, in float64 over
       the whole vocabulary: kl = KL(p_ref || p_model) in nats, logprob = log p(actual token), top = argmax id.
+      REF runs once: its float32 logits of the scored positions are kept for as many consecutive windows as fit
+      in about 1 GB (at least one window), REF is freed, and each MODEL is loaded once per such group of windows.
       {"token_count": n, "context": N,
        "tokens": [{"id": int, "text": str}, ...],            all n tokens; text is the piece, UTF-8 "replace"
        "scored": [i, ...],                                   ascending
        "reference": {"path": REF, "logprob": [...], "top": [...]},
-       "models": [{"path": MODEL, "kl": [...], "logprob": [...], "top": [...]}, ...]}
+       "models": [{"path": MODEL, "kl": [...], "logprob": [...], "top": [...]}, ...],
+       "pieces": {"id": str, ...}}                           the piece of every id in any "top", keys ascending
 
   llama_runner.py imatrix MODEL.gguf --text FILE --out OUT.json [--context N] [--threads T]
       An importance matrix as llama.cpp's llama-imatrix computes it: FILE is cut into chunks of N tokens (BOS
@@ -39,6 +42,7 @@ import llama_cpp
 
 BATCH_TOKENS = 512
 SOFTMAX_ROWS = 64  # rows per float64 log-softmax: 64 x 49152 x 8 bytes = 25 MB per temporary
+REFERENCE_BYTES = 1 << 30  # float32 reference logits kept at once (more only when one window needs more)
 
 
 class RunnerError(Exception):
@@ -182,6 +186,7 @@ def vocabulary(vocab):
 
 
 def check_same_vocabulary(reference, models):
+    """The size of REF's vocabulary, after checking that every model has the same one."""
     ref_model = load_model(reference, vocab_only=True)
     expected = vocabulary(llama_cpp.llama_model_get_vocab(ref_model))
     llama_cpp.llama_model_free(ref_model)
@@ -195,6 +200,7 @@ def check_same_vocabulary(reference, models):
         if differing is not None:
             ours, theirs = (t[differing][0].decode("utf-8", errors="replace") for t in (tokens, expected))
             raise RunnerError(f"{path} and {reference} differ at token {differing}: {ours!r} vs {theirs!r}")
+    return len(expected)
 
 
 def tokenize_file(model_path, text_path):
@@ -206,6 +212,15 @@ def tokenize_file(model_path, text_path):
     pieces = [token_piece(vocab, t) for t in ids]
     llama_cpp.llama_model_free(model)
     return ids, pieces
+
+
+def token_pieces(model_path, ids):
+    """{id: piece} for the distinct ids, ascending, under a model's tokenizer."""
+    model = load_model(model_path, vocab_only=True)
+    vocab = llama_cpp.llama_model_get_vocab(model)
+    pieces = {t: token_piece(vocab, t) for t in sorted(set(ids))}
+    llama_cpp.llama_model_free(model)
+    return pieces
 
 
 # MARK: evaluate
@@ -229,6 +244,21 @@ def windows(token_count, context):
     return result
 
 
+def window_groups(plan, n_vocab):
+    """The plan cut into runs of consecutive windows whose scored rows of float32 logits fit in REFERENCE_BYTES
+    together (a window alone may need more); as few runs as any such cut."""
+    groups, size = [], 0
+    for window in plan:
+        rows = (window.end - window.first_scored) * n_vocab * 4
+        if groups and size + rows <= REFERENCE_BYTES:
+            groups[-1].append(window)
+            size += rows
+        else:
+            groups.append([window])
+            size = rows
+    return groups
+
+
 def log_softmax(logits):
     x = logits.astype(np.float64)
     x -= x.max(axis=1, keepdims=True)
@@ -245,67 +275,96 @@ class Scores:
     kl: list = None
 
 
-def score_rows(ref_logits, model_logits, targets, reference, model):
-    """Appends one entry per row of logits (row k predicts targets[k]) to the reference's and model's Scores."""
+def chunks(targets):
+    """(rows, picked) per SOFTMAX_ROWS rows: the slice of logits rows and the (row, target) index of each."""
     for lo in range(0, len(targets), SOFTMAX_ROWS):
         rows = slice(lo, lo + SOFTMAX_ROWS)
-        picked = np.arange(len(targets[rows])), np.asarray(targets[rows])
+        yield rows, (np.arange(len(targets[rows])), np.asarray(targets[rows]))
+
+
+def score_reference(ref_logits, targets, reference):
+    """Appends one entry per row of logits (row k predicts targets[k]) to the reference's Scores."""
+    for rows, picked in chunks(targets):
+        ref_lp = log_softmax(ref_logits[rows])
+        reference.logprob.extend(ref_lp[picked].tolist())
+        reference.top.extend(ref_lp.argmax(axis=1).tolist())
+
+
+def score_model(ref_logits, model_logits, targets, model):
+    """Appends one entry per row of logits (row k predicts targets[k]) to a model's Scores."""
+    for rows, picked in chunks(targets):
         ref_lp = log_softmax(ref_logits[rows])
         model_lp = log_softmax(model_logits[rows])
         kl = (np.exp(ref_lp) * (ref_lp - model_lp)).sum(axis=1)
         model.kl.extend(np.maximum(kl, 0.0).tolist())  # tiny negatives are rounding
         model.logprob.extend(model_lp[picked].tolist())
         model.top.extend(model_lp.argmax(axis=1).tolist())
-        reference.logprob.extend(ref_lp[picked].tolist())
-        reference.top.extend(ref_lp.argmax(axis=1).tolist())
 
 
-def compare_window(ref, model, tokens, window, reference_scores, model_scores):
-    """Runs both sessions over one window in fresh contexts, batch by batch, scoring its positions."""
-    ref.clear()
-    model.clear()
+def run_window(session, tokens, window):
+    """Runs a session over one window in a fresh context, batch by batch, yielding (logits, targets) per batch:
+    float32 logits of the batch's scored positions, row k predicting token targets[k]."""
+    session.clear()
     # Token p's logits predict token p+1; the window's last token predicts nothing, so it is not decoded.
-    for lo in range(window.start, window.end - 1, ref.batch_tokens):
-        hi = min(lo + ref.batch_tokens, window.end - 1)
+    for lo in range(window.start, window.end - 1, session.batch_tokens):
+        hi = min(lo + session.batch_tokens, window.end - 1)
         wanted = [p + 1 >= window.first_scored for p in range(lo, hi)]
         targets = [tokens[p + 1] for p in range(lo, hi) if p + 1 >= window.first_scored]
-        ref.decode(tokens[lo:hi], lo - window.start, wanted)
-        model.decode(tokens[lo:hi], lo - window.start, wanted)
-        score_rows(ref.logits(), model.logits(), targets, reference_scores, model_scores)
+        session.decode(tokens[lo:hi], lo - window.start, wanted)
+        yield session.logits(), targets
+
+
+def reference_pass(reference, tokens, group, n_ctx, threads, reference_scores):
+    """REF over a group of windows, scoring it: per window, its batches' (float32 logits, targets)."""
+    kept = []
+    ref = Session(reference, n_ctx, threads)
+    try:
+        for window in group:
+            batches = list(run_window(ref, tokens, window))
+            for logits, targets in batches:
+                score_reference(logits, targets, reference_scores)
+            kept.append(batches)
+    finally:
+        ref.close()
+    return kept
+
+
+def model_pass(path, tokens, group, kept, n_ctx, threads, scores):
+    """A MODEL over a group of windows against REF's kept logits of them."""
+    model = Session(path, n_ctx, threads)
+    try:
+        for window, batches in zip(group, kept):
+            for (ref_logits, targets), (model_logits, _) in zip(batches, run_window(model, tokens, window)):
+                score_model(ref_logits, model_logits, targets, scores)
+    finally:
+        model.close()
 
 
 def evaluate(reference, models, tokens, context, threads):
-    """(scored positions, the reference's Scores, one Scores per model), REF and each MODEL run side by side."""
+    """(scored positions, the reference's Scores, one Scores per model). REF runs once over each group of
+    windows whose logits are kept (window_groups), then is freed, and every MODEL runs over that group."""
     if len(tokens) < 2:
         raise RunnerError(f"the text has {len(tokens)} token(s); scoring needs at least 2")
     if context < 2:
         raise RunnerError(f"a context of {context} tokens scores nothing; it needs at least 2")
-    check_same_vocabulary(reference, models)
+    n_vocab = check_same_vocabulary(reference, models)
     plan = windows(len(tokens), context)
     scored = [i for w in plan for i in range(w.first_scored, w.end)]
     n_ctx = min(context, len(tokens))
-    reference_scores, model_scores = None, []
-    ref = Session(reference, n_ctx, threads)
-    try:
-        for path in models:
-            ref_pass, scores = Scores(reference, [], []), Scores(path, [], [], [])
-            model = Session(path, n_ctx, threads)
-            try:
-                for window in plan:
-                    compare_window(ref, model, tokens, window, ref_pass, scores)
-            finally:
-                model.close()
-            if reference_scores is None:
-                reference_scores = ref_pass
-            model_scores.append(scores)
-    finally:
-        ref.close()
+    reference_scores = Scores(reference, [], [])
+    model_scores = [Scores(path, [], [], []) for path in models]
+    for group in window_groups(plan, n_vocab):
+        kept = reference_pass(reference, tokens, group, n_ctx, threads, reference_scores)
+        for path, scores in zip(models, model_scores):
+            model_pass(path, tokens, group, kept, n_ctx, threads, scores)
+        del kept  # before the next group's logits are made
     return scored, reference_scores, model_scores
 
 
 def evaluate_command(args):
     ids, pieces = tokenize_file(args.reference, args.text)
     scored, reference, models = evaluate(args.reference, args.models, ids, args.context, args.threads)
+    top_ids = reference.top + [t for m in models for t in m.top]
     write_json(args.out, {
         "token_count": len(ids),
         "context": args.context,
@@ -313,6 +372,7 @@ def evaluate_command(args):
         "scored": scored,
         "reference": {"path": reference.path, "logprob": reference.logprob, "top": reference.top},
         "models": [{"path": m.path, "kl": m.kl, "logprob": m.logprob, "top": m.top} for m in models],
+        "pieces": {str(t): p for t, p in token_pieces(args.reference, top_ids).items()},
     })
 
 

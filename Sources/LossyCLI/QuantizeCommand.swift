@@ -14,6 +14,14 @@ struct Quantize: ParsableCommand {
             sharded checkpoint's model.safetensors.index.json, or their folder) whose config.json \
             describes a LLaMA-family model and which has a tokenizer.json becomes a GGUF that llama.cpp \
             loads; other safetensors keep their tensor names.
+
+            --target-bpw or --target-size replace the recipe: every matrix is quantized in every \
+            format of --formats whose blocks fit its rows (on an even sample of at most 2^19 \
+            weights), its importance-weighted squared error measured, and the core's Lagrangian \
+            allocator picks one format per tensor so the file fits with the least total error. With \
+            an imatrix the error is Σ E[x_j²]·Δw_ij², the energy it adds to the layer's output; \
+            without, plain squared error. A table shows each tensor's choice and its share of the \
+            distortion.
             """
     )
 

@@ -30,8 +30,9 @@ struct Quantize: ParsableCommand {
             model the requested one; the threshold is exact, found in two extra reading passes. Exactly \
             round(FRACTION·n) weights go per tensor (per row for Wanda, per model for global); equal scores \
             go in file order. The report gives per tensor the share of weights and of energy (Σw², and \
-            Σ E[x²]·w² with an imatrix) lost, and how many zeros the format kept exactly 0 (Q4_1, Q5_1 and \
-            the K formats have an offset and may not).
+            Σ E[x²]·w² with an imatrix) lost, and how many zeros the format kept exactly 0 (formats with an \
+            offset, Q4_1, Q5_1, Q2_K, Q4_K and Q5_K, keep few; IQ4_NL and IQ4_XS have no 0 level); the \
+            SQNR columns then measure the quantization of the pruned weights.
             """
     )
 

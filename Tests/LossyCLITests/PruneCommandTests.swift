@@ -112,7 +112,7 @@ import WeightCodec
         }
         // Q4_1 (x = d·q + m) need not reconstruct the zeros: the report counts those it did,
         // which are those zero in the F16 file that are zero in the Q4_1 file too.
-        for (type, allKept) in [("Q4_1", false), ("Q8_0", true)] {
+        for (type, allKept) in [("Q4_1", false), ("IQ4_NL", false), ("Q8_0", true), ("Q4_0", true)] {
             let output = folder.appendingPathComponent("\(type).gguf").path
             let report = try Self.quantize(model, output, ["--type", type, "--prune-method", "2:4", "--prune", "0.5"])
             let quantized = try Self.tensors(output)

@@ -19,7 +19,8 @@ public struct TensorError: Sendable {
     public var zeroed = 0
     /// Weights exactly zero in the input (pruned ones, and any zero
     /// already), and how many of them were reconstructed as exactly zero:
-    /// formats with an offset (Q4_1, Q5_1, the K formats) need not hit 0.
+    /// formats with an offset (Q4_1, Q5_1, Q2_K, Q4_K, Q5_K) need not hit
+    /// 0, and IQ4_NL's codebook has no 0.
     public var zeroInputs = 0
     public var zerosKept = 0
 

@@ -3,6 +3,9 @@ import Foundation
 import RateDistortion
 import WeightCodec
 
+extension PruneMethod: ExpressibleByArgument {}
+extension PruneScope: ExpressibleByArgument {}
+
 struct Quantize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Quantize a GGUF or safetensors model to llama.cpp's block formats, as llama-quantize does, and report what was lost.",
@@ -22,6 +25,22 @@ struct Quantize: ParsableCommand {
             an imatrix the error is Σ E[x_j²]·Δw_ij², the energy it adds to the layer's output; \
             without, plain squared error. A table shows each tensor's choice and its share of the \
             distortion.
+
+            --prune FRACTION zeroes that share of the weights of every linear layer inside the blocks \
+            (blk.* matrices; token embeddings, the output head and norms stay whole) before they are \
+            quantized, with any --type (F16 for pruning alone). --prune-method magnitude (the default) \
+            drops the smallest |w| of each tensor; wanda (Sun et al. 2023) drops in each output row the \
+            lowest |w|·√E[x²] of the input column, from --imatrix (a tensor without an entry falls back \
+            to magnitude); 2:4 keeps the 2 highest-scoring of every 4 consecutive weights along the input \
+            (Wanda's score with --imatrix, else |w|), 50 % by construction, so --prune may be omitted or \
+            0.5; rows that are not a multiple of 4 stay whole. --prune-scope global ranks all pruned \
+            tensors' scores together (absolute E[x²] for Wanda), so tensors lose different shares and the \
+            model the requested one; the threshold is exact, found in two extra reading passes. Exactly \
+            round(FRACTION·n) weights go per tensor (per row for Wanda, per model for global); equal scores \
+            go in file order. The report gives per tensor the share of weights and of energy (Σw², and \
+            Σ E[x²]·w² with an imatrix) lost, and how many zeros the format kept exactly 0 (formats with an \
+            offset, Q4_1, Q5_1, Q2_K, Q4_K and Q5_K, keep few; IQ4_NL and IQ4_XS have no 0 level); the \
+            SQNR columns then measure the quantization of the pruned weights.
             """
     )
 
@@ -64,6 +83,17 @@ struct Quantize: ParsableCommand {
         """)
     var reference = false
 
+    @Option(help: ArgumentHelp("Zero this share of each blk.* matrix's weights before quantizing, in [0, 1).", valueName: "fraction"))
+    var prune: Double?
+
+    @Option(name: .customLong("prune-method"),
+            help: "How weights are ranked for --prune: \(PruneMethod.allCases.map(\.rawValue).joined(separator: ", ")) (default magnitude).")
+    var pruneMethod: PruneMethod?
+
+    @Option(name: .customLong("prune-scope"),
+            help: "tensor: each tensor loses the fraction; global: one threshold over all pruned tensors (default tensor).")
+    var pruneScope: PruneScope?
+
     @Flag(name: .customLong("dry-run"), help: "Print each tensor's format, size and bits per weight; write nothing.")
     var dryRun = false
 
@@ -92,6 +122,9 @@ struct Quantize: ParsableCommand {
         if let output, URL(fileURLWithPath: output).standardizedFileURL == URL(fileURLWithPath: input).standardizedFileURL {
             throw ValidationError("the output would overwrite the input \(input)")
         }
+        if try pruning() != nil && (targetBitsPerWeight != nil || targetSize != nil) {
+            throw ValidationError("--prune with --target-bpw or --target-size is not supported yet: prune with a --type")
+        }
         guard type == nil || fileType != nil else {
             throw ValidationError("unknown --type '\(type!)'; known: \(LlamaFileType.allCases.map(\.name).joined(separator: ", "))")
         }
@@ -116,7 +149,8 @@ struct Quantize: ParsableCommand {
         } else {
             let recipe = QuantizationRecipe(fileType: fileType!, overrides: overrides, pure: pure,
                                             hasImportanceMatrix: importance != nil)
-            quantizer = try ModelQuantizer(source: source, recipe: recipe, importance: importance, reference: reference)
+            quantizer = try ModelQuantizer(source: source, recipe: recipe, importance: importance, reference: reference,
+                                           pruning: try pruning())
         }
         if let importance {
             let covered = quantizer.plan.filter(\.hasImportance).count
@@ -128,9 +162,12 @@ struct Quantize: ParsableCommand {
             if format == .table { print("\n" + QuantizationReport.summary(quantizer.plan).joined(separator: "\n")) }
             return
         }
+        let threshold = try quantizer.globalPruneThreshold { pass, index, tensor in
+            progress.show("scoring, pass \(pass) of 2: [\(index + 1)/\(quantizer.plan.count)] \(tensor.name)")
+        }
         var outcomes = [ModelQuantizer.Outcome]()
         try AtomicFile.replace(output!) { temporary in
-            outcomes = try quantizer.write(to: temporary) { index, tensor in
+            outcomes = try quantizer.write(to: temporary, pruneThreshold: threshold) { index, tensor in
                 progress.show("[\(index + 1)/\(quantizer.plan.count)] \(tensor.name) → \(tensor.targetType.name)")
             }
         }
@@ -139,6 +176,24 @@ struct Quantize: ParsableCommand {
         if format == .table {
             print("\n" + QuantizationReport.summary(quantizer.plan, outcomes: outcomes).joined(separator: "\n"))
             print("time         \(formatFixed(Date().timeIntervalSince(started), decimals: 2)) s; wrote \(output!)")
+        }
+    }
+
+    /// --prune, --prune-method and --prune-scope as one request, or nil.
+    private func pruning() throws -> Pruning? {
+        guard prune != nil || pruneMethod != nil else {
+            if pruneScope != nil { throw ValidationError("--prune-scope needs --prune FRACTION or --prune-method") }
+            return nil
+        }
+        if reference {
+            throw ValidationError("--reference writes llama.cpp's bytes for the input's weights: drop --prune or --reference")
+        }
+        do {
+            let pruning = try Pruning(method: pruneMethod ?? .magnitude, fraction: prune, scope: pruneScope ?? .tensor)
+            if pruning.method == .wanda && imatrix == nil { throw PruningError.wandaNeedsImportance }
+            return pruning
+        } catch let error as PruningError {
+            throw ValidationError(error.description)
         }
     }
 

@@ -32,6 +32,25 @@ import Testing
         return path
     }
 
+    /// A legacy .dat imatrix for both layers' attn_q of `tinyModel`: columns
+    /// 0, 4, 8, … get E[x²] = 1000, the others 1.
+    static func columnImatrix(in folder: URL) throws -> String {
+        let path = folder.appendingPathComponent("columns.dat").path
+        let write = """
+            import sys, struct
+            names = [f"blk.{i}.attn_q.weight" for i in range(2)]
+            with open(sys.argv[1], "wb") as f:
+                f.write(struct.pack("<i", len(names)))
+                for n in names:
+                    f.write(struct.pack("<i", len(n)) + n.encode() + struct.pack("<ii", 10, 256))
+                    f.write(struct.pack("<256f", *[10000.0 if j % 4 == 0 else 10.0 for j in range(256)]))
+                f.write(struct.pack("<i", 10) + struct.pack("<i", 4) + b"test")
+            """
+        let made = try Lossy.run(["python3", "-c", write, path], program: "/usr/bin/env")
+        try #require(made.status == 0, "\(made.stderr)")
+        return path
+    }
+
     /// What the gguf package reads back: per tensor its type and SQNR against the input, in dB.
     static let readBack = """
         import sys, json, numpy as np, gguf
@@ -147,21 +166,8 @@ import Testing
         #expect(back.tensors["blk.0.attn_q.weight"]?.type == "IQ4_NL")
         #expect(back.tensors["blk.0.attn_k.weight"]?.type == "Q4_K")
 
-        // A legacy .dat imatrix that makes every fourth column of attn_q matter 1000× more
-        // (within a block, so the fit has something to trade).
-        let imatrix = folder.appendingPathComponent("columns.dat").path
-        let write = """
-            import sys, struct
-            names = [f"blk.{i}.attn_q.weight" for i in range(2)]
-            with open(sys.argv[1], "wb") as f:
-                f.write(struct.pack("<i", len(names)))
-                for n in names:
-                    f.write(struct.pack("<i", len(n)) + n.encode() + struct.pack("<ii", 10, 256))
-                    f.write(struct.pack("<256f", *[10000.0 if j % 4 == 0 else 10.0 for j in range(256)]))
-                f.write(struct.pack("<i", 10) + struct.pack("<i", 4) + b"test")
-            """
-        let made = try Lossy.run(["python3", "-c", write, imatrix], program: "/usr/bin/env")
-        try #require(made.status == 0, "\(made.stderr)")
+        // Every fourth column of attn_q matters 1000× more (within a block, so the fit has something to trade).
+        let imatrix = try Self.columnImatrix(in: folder)
         let weighted = folder.appendingPathComponent("weighted.gguf").path
         let plain = folder.appendingPathComponent("plain.gguf").path
         let a = try Lossy.run(["quantize", model, "-o", weighted, "--type", "Q4_0", "--imatrix", imatrix])

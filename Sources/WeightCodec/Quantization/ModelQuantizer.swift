@@ -16,6 +16,10 @@ public struct ModelQuantizer {
         /// The bytes are the input's, unchanged (same type: norms, or an F32 copy).
         public var copied: Bool
         public var hasImportance: Bool
+        /// How it is pruned before it is quantized (never copied then); nil: not pruned.
+        public var pruning: PruneLoss.Treatment?
+
+        public var pruned: Bool { pruning != nil }
 
         public var bitsPerWeight: Double { Double(bytes * 8) / Double(max(elementCount, 1)) }
     }
@@ -25,6 +29,8 @@ public struct ModelQuantizer {
         public var tensor: PlannedTensor
         /// Nil for copied tensors: nothing was lost.
         public var error: TensorError?
+        /// What pruning removed, for pruned tensors.
+        public var pruning: PruneLoss?
     }
 
     public let source: any TensorSource
@@ -33,31 +39,38 @@ public struct ModelQuantizer {
     public let importance: ImportanceMatrix?
     /// Encode with ggml's reference quantizers where a format has one.
     public let reference: Bool
+    /// Zero weights of the `blk.*` matrices before quantizing them.
+    public let pruning: Pruning?
     public let plan: [PlannedTensor]
 
     /// Each tensor's format from a llama-quantize recipe.
     public init(source: any TensorSource, recipe: QuantizationRecipe, importance: ImportanceMatrix? = nil,
-                reference: Bool = false) throws {
+                reference: Bool = false, pruning: Pruning? = nil) throws {
         let model = try Self.modelShape(of: source)
         let tensors = source.tensors.map { QuantizationRecipe.Tensor(name: $0.name, shape: $0.shape, type: $0.type) }
         try self.init(source: source, types: recipe.types(for: tensors, model: model), fileType: recipe.fileType,
-                      importance: importance, reference: reference)
+                      importance: importance, reference: reference, pruning: pruning)
     }
 
     /// Each tensor's format given, one per tensor in order.
     public init(source: any TensorSource, types: [GGMLType], fileType: LlamaFileType, importance: ImportanceMatrix? = nil,
-                reference: Bool = false) throws {
+                reference: Bool = false, pruning: Pruning? = nil) throws {
         precondition(types.count == source.tensors.count, "one type per tensor")
+        if pruning?.method == .wanda && importance == nil { throw PruningError.wandaNeedsImportance }
         self.source = source
         self.fileType = fileType
         self.importance = importance
         self.reference = reference
+        self.pruning = pruning
+        let tensors = source.tensors.map { QuantizationRecipe.Tensor(name: $0.name, shape: $0.shape, type: $0.type) }
         plan = try zip(source.tensors, types).enumerated().map { index, pair in
             let (info, type) = pair
             guard let bytes = type.rowBytes(info.shape[0]).map({ $0 * (info.elementCount / max(info.shape[0], 1)) }) else {
                 throw QuantizeError.rowNotWholeBlocks(tensor: info.name, rowLength: info.shape[0], type: type)
             }
-            let copied = type == info.type && source.storedBytes(of: index) != nil
+            let hasEntry = importance?.entries[info.name] != nil
+            let treatment = pruning?.treatment(of: tensors[index], hasImportance: hasEntry)
+            let copied = type == info.type && source.storedBytes(of: index) != nil && treatment == nil
             // GGUF inputs are decoded by their block format; other sources decode themselves.
             if !copied && source is GGUFSource && BlockFormats.format(for: info.type) == nil {
                 throw QuantizeError.cannotDecode(tensor: info.name, type: info.type)
@@ -68,7 +81,7 @@ public struct ModelQuantizer {
             return PlannedTensor(
                 name: info.name, shape: info.shape, sourceType: info.type, targetType: type,
                 elementCount: info.elementCount, bytes: bytes, copied: copied,
-                hasImportance: !copied && importance?.entries[info.name] != nil)
+                hasImportance: !copied && hasEntry, pruning: treatment)
         }
     }
 
@@ -91,7 +104,12 @@ public struct ModelQuantizer {
     }
 
     /// Writes the quantized model to `path`, calling `progress` before each tensor.
-    public func write(to path: String, progress: (Int, PlannedTensor) -> Void = { _, _ in }) throws -> [Outcome] {
+    /// - Parameter pruneThreshold: global pruning's threshold when already
+    ///   found (`globalPruneThreshold`); else it is found here.
+    public func write(to path: String, pruneThreshold: PruneThreshold? = nil,
+                      progress: (Int, PlannedTensor) -> Void = { _, _ in }) throws -> [Outcome] {
+        let threshold = try pruneThreshold ?? globalPruneThreshold()
+        var ties = threshold?.ties ?? 0
         let writer = try GGUFWriter(
             metadata: outputMetadata,
             tensors: plan.map { GGUFTensorInfo(name: $0.name, shape: $0.shape, type: $0.targetType) })
@@ -103,11 +121,12 @@ public struct ModelQuantizer {
             defer { source.release(index) }
             if tensor.copied, let bytes = source.storedBytes(of: index) {
                 try sink.write(bytes)
-                outcomes.append(Outcome(tensor: tensor, error: nil))
+                outcomes.append(Outcome(tensor: tensor, error: nil, pruning: nil))
                 return
             }
             var values = [Float](repeating: 0, count: info.elementCount)
             try values.withUnsafeMutableBufferPointer { try source.values(of: index, into: $0) }
+            let pruned = try tensor.pruned ? prune(&values, index: index, threshold: threshold, ties: &ties) : nil
             var output = [UInt8](repeating: 0, count: tensor.bytes)
             let rowImportance = try importance?.columns(of: info.name, count: info.shape[0]).map(Array.init)
             let error = values.withUnsafeBufferPointer { x in
@@ -118,7 +137,7 @@ public struct ModelQuantizer {
                 }
             }
             try output.withUnsafeBytes { try sink.write($0) }
-            outcomes.append(Outcome(tensor: tensor, error: error))
+            outcomes.append(Outcome(tensor: tensor, error: error, pruning: pruned))
         }
         return outcomes
     }

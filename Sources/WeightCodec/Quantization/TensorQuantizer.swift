@@ -17,6 +17,12 @@ public struct TensorError: Sendable {
     public var blocks = NoiseToToleranceTally()
     /// Weights reconstructed as exactly zero where the input was not.
     public var zeroed = 0
+    /// Weights exactly zero in the input (pruned ones, and any zero
+    /// already), and how many of them were reconstructed as exactly zero:
+    /// formats with an offset (Q4_1, Q5_1, Q2_K, Q4_K, Q5_K) need not hit
+    /// 0, and IQ4_NL's codebook has no 0.
+    public var zeroInputs = 0
+    public var zerosKept = 0
 
     public init() {}
 
@@ -28,6 +34,8 @@ public struct TensorError: Sendable {
         weightedNoiseEnergy += other.weightedNoiseEnergy
         blocks.merge(other.blocks)
         zeroed += other.zeroed
+        zeroInputs += other.zeroInputs
+        zerosKept += other.zerosKept
     }
 
     public var rmse: Double { (noiseEnergy / Double(max(count, 1))).squareRoot() }
@@ -120,7 +128,8 @@ public enum TensorQuantizer {
                 noise += difference * difference
                 weightedSignal += weight * value * value
                 weightedNoise += weight * difference * difference
-                if decoded[i] == 0 && x[i] != 0 { error.zeroed += 1 }
+                if decoded[i] == 0 { if x[i] != 0 { error.zeroed += 1 } else { error.zerosKept += 1 } }
+                if x[i] == 0 { error.zeroInputs += 1 }
             }
             error.count += end - start
             error.signalEnergy += signal

@@ -7,12 +7,18 @@ import Testing
 /// from the F16 model, at the mean and in the tail. (The table for Q3_K_M,
 /// Q2_K and IQ4_XS comes from scripts/llama/budget-vs-llama.)
 @Suite(.serialized) struct BudgetAgainstLlamaCppTests {
-    @Test func targetSizeBeatsLlamaCppsRecipeAtItsSize() throws {
-        let folder = try Lossy.temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
+    /// The F16 model and an imatrix lossy collects from it on the bundled text.
+    static func f16AndImatrix(in folder: URL) throws -> (model: String, imatrix: String) {
         let f16 = try LlamaRefereeTests.f16Model(in: folder)
         let imatrix = folder.appendingPathComponent("corpus.imatrix.gguf").path
         _ = try LlamaRefereeTests.lossy(["imatrix", f16, "--text", LlamaRefereeTests.text, "-o", imatrix])
+        return (f16, imatrix)
+    }
+
+    @Test func targetSizeBeatsLlamaCppsRecipeAtItsSize() throws {
+        let folder = try Lossy.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (f16, imatrix) = try Self.f16AndImatrix(in: folder)
 
         // The F16 weights are Q4_1 values, which Q4_1 and Q5_1 recover almost exactly:
         // the last pair leaves them out so the allocator cannot lean on that.
@@ -49,9 +55,7 @@ import Testing
     @Test func wandaLosesLessThanMagnitudeAtHalf() throws {
         let folder = try Lossy.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let f16 = try LlamaRefereeTests.f16Model(in: folder)
-        let imatrix = folder.appendingPathComponent("corpus.imatrix.gguf").path
-        _ = try LlamaRefereeTests.lossy(["imatrix", f16, "--text", LlamaRefereeTests.text, "-o", imatrix])
+        let (f16, imatrix) = try Self.f16AndImatrix(in: folder)
         var models: [String] = []
         for (name, method) in [("magnitude", "magnitude"), ("wanda", "wanda"), ("two-four", "2:4")] {
             let output = folder.appendingPathComponent("\(name).gguf").path

@@ -44,6 +44,13 @@ public struct FormatAllocation: Sendable {
     /// Distortion per bit at the solution (the Lagrange multiplier).
     public var lambda: Double
 
+    /// How many of the allocated weights each chosen format holds.
+    public var weightsByType: [GGMLType: Int] {
+        var weights: [GGMLType: Int] = [:]
+        for (menu, choice) in zip(menus, choices) { weights[menu.options[choice].type, default: 0] += menu.elementCount }
+        return weights
+    }
+
     public var totalDistortion: Double {
         zip(menus, choices).reduce(0) { $0 + $1.0.options[$1.1].distortion }
     }

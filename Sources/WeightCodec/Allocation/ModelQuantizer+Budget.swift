@@ -30,10 +30,7 @@ extension ModelQuantizer {
     /// The file type named for the format holding the most chosen weights
     /// (llama.cpp only displays it).
     static func dominantFileType(_ allocation: FormatAllocation) -> LlamaFileType {
-        var weights: [GGMLType: Int] = [:]
-        for (menu, choice) in zip(allocation.menus, allocation.choices) {
-            weights[menu.options[choice].type, default: 0] += menu.elementCount
-        }
+        let weights = allocation.weightsByType
         let dominant = weights.max { $0.value != $1.value ? $0.value < $1.value : $0.key.rawValue > $1.key.rawValue }?.key
         return LlamaFileType.allCases.first { $0.defaultType == dominant } ?? .mostlyF16
     }

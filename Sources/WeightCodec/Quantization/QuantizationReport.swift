@@ -175,10 +175,7 @@ extension QuantizationReport {
 
     /// The budget, what was spent, the slope, and the formats by weight.
     public static func allocationSummary(_ allocation: FormatAllocation) -> [String] {
-        var weights: [GGMLType: Int] = [:]
-        for (menu, choice) in zip(allocation.menus, allocation.choices) {
-            weights[menu.options[choice].type, default: 0] += menu.elementCount
-        }
+        let weights = allocation.weightsByType
         let all = Double(max(allocation.menus.reduce(0) { $0 + $1.elementCount }, 1))
         return [
             "budget       \(formatFixed(allocation.budgetBits / 8_388_608, decimals: 3)) MiB for the \(allocation.menus.count) tensors allocated; spent \(formatFixed(allocation.spentBits / 8_388_608, decimals: 3)) MiB",

@@ -15,11 +15,15 @@ public struct SVGPlot: Sendable {
         public var name: String
         public var points: [(x: Double, y: Double)]
         public var style: Style
+        /// A label beside each measured point (e.g. its format), or none.
+        public var labels: [String]
 
-        public init(name: String, points: [(x: Double, y: Double)], style: Style) {
+        public init(name: String, points: [(x: Double, y: Double)], style: Style, labels: [String] = []) {
+            precondition(labels.isEmpty || labels.count == points.count, "one label per point, or none")
             self.name = name
             self.points = points
             self.style = style
+            self.labels = labels
         }
     }
 
@@ -93,6 +97,11 @@ public struct SVGPlot: Sendable {
                 out += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(c)\" stroke-width=\"1.8\" clip-path=\"url(#plot-area)\"/>\n"
                 for p in points {
                     out += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"3.2\" fill=\"\(c)\"/>\n"
+                }
+                // Labels above and below in turn, so neighbours do not overlap.
+                for (i, (p, label)) in zip(s.points, s.labels).enumerated() where p.x.isFinite && p.y.isFinite {
+                    let dy = i % 2 == 0 ? -6.0 : 14.0
+                    out += "<text x=\"\(f(px(p.x) + 5))\" y=\"\(f(py(p.y) + dy))\" font-size=\"10\" fill=\"\(c)\">\(escaped(label))</text>\n"
                 }
                 out += "<line x1=\"\(f(legendX))\" y1=\"\(f(legendY))\" x2=\"\(f(legendX + 24))\" y2=\"\(f(legendY))\" stroke=\"\(c)\" stroke-width=\"2\"/>\n"
                 out += "<circle cx=\"\(f(legendX + 12))\" cy=\"\(f(legendY))\" r=\"3.2\" fill=\"\(c)\"/>\n"

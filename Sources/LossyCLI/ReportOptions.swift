@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RateDistortion
+import WeightCodec
 
 extension ReportFormat: ExpressibleByArgument {}
 
@@ -13,13 +14,22 @@ struct ReportOptions: ParsableArguments {
     var plot: String?
 
     /// Prints the sweep in the chosen format and writes the plot if asked.
-    func emit(_ sweep: RDSweep) throws {
+    func emit(_ sweep: some PlottedReport) throws {
         if let plot {
             try AtomicFile.write(Data(sweep.plot().svg().utf8), to: plot)
         }
         print(sweep.rendered(as: format), terminator: "")
     }
 }
+
+/// A report that renders in every format and as an SVG plot.
+protocol PlottedReport {
+    func rendered(as format: ReportFormat) -> String
+    func plot() -> SVGPlot
+}
+
+extension RDSweep: PlottedReport {}
+extension WeightSweep: PlottedReport {}
 
 /// A comma-separated list of numbers, e.g. `0.5,1,2`.
 struct NumberList: ExpressibleByArgument {

@@ -12,12 +12,16 @@ public struct ReportTable: Sendable, Hashable {
         public var key: String
         /// Decimals in text and Markdown.
         public var decimals: Int
+        /// Significant digits in scientific notation instead (1.23e-7), for
+        /// values whose magnitude no fixed number of decimals fits.
+        public var significantDigits: Int?
 
-        public init(_ title: String, unit: String = "", key: String, decimals: Int = 2) {
+        public init(_ title: String, unit: String = "", key: String, decimals: Int = 2, significantDigits: Int? = nil) {
             self.title = title
             self.unit = unit
             self.key = key
             self.decimals = decimals
+            self.significantDigits = significantDigits
         }
 
         var header: String { unit.isEmpty ? title : "\(title) (\(unit))" }
@@ -42,7 +46,8 @@ public struct ReportTable: Sendable, Hashable {
     private func display(_ cell: Cell, in column: Column) -> String {
         switch cell {
         case let .text(s): return s
-        case let .number(x): return formatFixed(x, decimals: column.decimals)
+        case let .number(x):
+            return column.significantDigits.map { formatScientific(x, digits: $0) } ?? formatFixed(x, decimals: column.decimals)
         case let .integer(n): return String(n)
         }
     }

@@ -15,11 +15,15 @@ public struct SVGPlot: Sendable {
         public var name: String
         public var points: [(x: Double, y: Double)]
         public var style: Style
+        /// A label beside each measured point (e.g. its format), or none.
+        public var labels: [String]
 
-        public init(name: String, points: [(x: Double, y: Double)], style: Style) {
+        public init(name: String, points: [(x: Double, y: Double)], style: Style, labels: [String] = []) {
+            precondition(labels.isEmpty || labels.count == points.count, "one label per point, or none")
             self.name = name
             self.points = points
             self.style = style
+            self.labels = labels
         }
     }
 
@@ -74,6 +78,7 @@ public struct SVGPlot: Sendable {
 
         // Series, clipped to the plot area; legend on the right.
         var colour = 0
+        var placed = [LabelBox]()
         for (n, s) in series.enumerated() {
             let points = s.points.filter { $0.x.isFinite && $0.y.isFinite }
             let path = points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
@@ -94,12 +99,41 @@ public struct SVGPlot: Sendable {
                 for p in points {
                     out += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"3.2\" fill=\"\(c)\"/>\n"
                 }
+                let markers = points.map { (px($0.x), py($0.y)) }
+                for (p, label) in zip(s.points, s.labels) where p.x.isFinite && p.y.isFinite {
+                    let spot = Self.labelSpot(at: (px(p.x), py(p.y)), characters: label.count, avoiding: placed, markers: markers)
+                    placed.append(spot.box)
+                    out += "<text x=\"\(f(spot.x))\" y=\"\(f(spot.y))\" text-anchor=\"\(spot.anchor)\" font-size=\"10\" fill=\"\(c)\">\(escaped(label))</text>\n"
+                }
                 out += "<line x1=\"\(f(legendX))\" y1=\"\(f(legendY))\" x2=\"\(f(legendX + 24))\" y2=\"\(f(legendY))\" stroke=\"\(c)\" stroke-width=\"2\"/>\n"
                 out += "<circle cx=\"\(f(legendX + 12))\" cy=\"\(f(legendY))\" r=\"3.2\" fill=\"\(c)\"/>\n"
             }
             out += "<text x=\"\(f(legendX + 30))\" y=\"\(f(legendY + 4))\">\(escaped(s.name))</text>\n"
         }
         return out + "</svg>\n"
+    }
+
+    typealias LabelBox = (left: Double, top: Double, right: Double, bottom: Double)
+
+    /// Where a point's label goes: right of it, else left, above or below,
+    /// the first place that covers no label already placed and no marker
+    /// (10-pixel text, about 6 pixels a character); right when none is free.
+    static func labelSpot(
+        at point: (x: Double, y: Double), characters: Int, avoiding placed: [LabelBox], markers: [(Double, Double)]
+    ) -> (x: Double, y: Double, anchor: String, box: LabelBox) {
+        let width = 6.0 * Double(characters), height = 10.0
+        let spots: [(dx: Double, dy: Double, anchor: String)] = [(7, 4, "start"), (-7, 4, "end"), (0, -7, "middle"), (0, 15, "middle")]
+        func box(_ spot: (dx: Double, dy: Double, anchor: String)) -> LabelBox {
+            let x = point.x + spot.dx, baseline = point.y + spot.dy
+            let left = spot.anchor == "start" ? x : spot.anchor == "end" ? x - width : x - width / 2
+            return (left, baseline - height, left + width, baseline)
+        }
+        func free(_ b: LabelBox) -> Bool {
+            !placed.contains { $0.left < b.right && b.left < $0.right && $0.top < b.bottom && b.top < $0.bottom }
+                && !markers.contains { $0.0 + 3 > b.left && $0.0 - 3 < b.right && $0.1 + 3 > b.top && $0.1 - 3 < b.bottom }
+        }
+        let spot = spots.first { free(box($0)) } ?? spots[0]
+        return (point.x + spot.dx, point.y + spot.dy, spot.anchor, box(spot))
     }
 
     /// An axis range widened to round numbers, with 4–8 ticks of step 1, 2 or 5 × 10^k.

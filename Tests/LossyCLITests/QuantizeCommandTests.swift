@@ -5,26 +5,30 @@ import Testing
 /// `gguf` package writes here (random weights, two layers), read back by the
 /// same package; and every bad request as one line.
 @Suite(.serialized) struct QuantizeCommandTests {
-    /// Writes the model; returns its path. Rows of 256 let every format apply.
-    static func tinyModel(in folder: URL) throws -> String {
-        let path = folder.appendingPathComponent("tiny.gguf").path
+    /// Writes the model, `name`.gguf; returns its path. The defaults' rows
+    /// of 256 let every format apply; `embedding: 576, ffn: 1536` gives
+    /// SmolLM2's widths, where the K formats fall back.
+    static func tinyModel(in folder: URL, name: String = "tiny", layers: Int = 2, embedding: Int = 256, ffn: Int = 512,
+                          heads: Int = 4, kvHeads: Int = 2, vocabulary: Int = 320, seed: Int = 7) throws -> String {
+        let path = folder.appendingPathComponent("\(name).gguf").path
+        let (e, kv) = (embedding, embedding * kvHeads / heads)
         let script = """
             import sys, numpy as np, gguf
-            rng = np.random.default_rng(7)
+            rng = np.random.default_rng(\(seed))
             w = gguf.GGUFWriter(sys.argv[1], arch="llama")
-            w.add_block_count(2); w.add_context_length(128); w.add_embedding_length(256)
-            w.add_feed_forward_length(512); w.add_head_count(4); w.add_head_count_kv(2)
-            w.add_layer_norm_rms_eps(1e-5); w.add_file_type(0); w.add_string("general.name", "tiny")
+            w.add_block_count(\(layers)); w.add_context_length(128); w.add_embedding_length(\(e))
+            w.add_feed_forward_length(\(ffn)); w.add_head_count(\(heads)); w.add_head_count_kv(\(kvHeads))
+            w.add_layer_norm_rms_eps(1e-5); w.add_file_type(0); w.add_string("general.name", "\(name)")
             def t(name, *shape, scale=0.05):
                 w.add_tensor(name, (rng.standard_normal(shape) * scale * (1 + 4 * (rng.random(shape) > 0.995))).astype(np.float32))
-            t("token_embd.weight", 320, 256)
-            for i in range(2):
-                w.add_tensor(f"blk.{i}.attn_norm.weight", (1 + 0.1 * rng.standard_normal(256)).astype(np.float32))
-                t(f"blk.{i}.attn_q.weight", 256, 256); t(f"blk.{i}.attn_k.weight", 128, 256)
-                t(f"blk.{i}.attn_v.weight", 128, 256); t(f"blk.{i}.attn_output.weight", 256, 256)
-                w.add_tensor(f"blk.{i}.ffn_norm.weight", (1 + 0.1 * rng.standard_normal(256)).astype(np.float32))
-                t(f"blk.{i}.ffn_gate.weight", 512, 256); t(f"blk.{i}.ffn_up.weight", 512, 256); t(f"blk.{i}.ffn_down.weight", 256, 512)
-            w.add_tensor("output_norm.weight", np.ones(256, dtype=np.float32))
+            t("token_embd.weight", \(vocabulary), \(e))
+            for i in range(\(layers)):
+                w.add_tensor(f"blk.{i}.attn_norm.weight", (1 + 0.1 * rng.standard_normal(\(e))).astype(np.float32))
+                t(f"blk.{i}.attn_q.weight", \(e), \(e)); t(f"blk.{i}.attn_k.weight", \(kv), \(e))
+                t(f"blk.{i}.attn_v.weight", \(kv), \(e)); t(f"blk.{i}.attn_output.weight", \(e), \(e))
+                w.add_tensor(f"blk.{i}.ffn_norm.weight", (1 + 0.1 * rng.standard_normal(\(e))).astype(np.float32))
+                t(f"blk.{i}.ffn_gate.weight", \(ffn), \(e)); t(f"blk.{i}.ffn_up.weight", \(ffn), \(e)); t(f"blk.{i}.ffn_down.weight", \(e), \(ffn))
+            w.add_tensor("output_norm.weight", np.ones(\(e), dtype=np.float32))
             w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
             """
         let run = try Lossy.run(["python3", "-c", script, path], program: "/usr/bin/env")

@@ -102,6 +102,22 @@ struct RenderingTests {
         #expect(parser.parse())
     }
 
+    /// Labels of points close together go to different sides, so no two overlap.
+    @Test func pointLabelsDoNotOverlap() {
+        var plot = SVGPlot(title: "t", xLabel: "x", yLabel: "y")
+        let points: [(x: Double, y: Double)] = [(4.13, 24.8), (4.29, 24.9), (4.5, 25.7), (5.3, 33), (8.5, 58.6)]
+        plot.series = [.init(name: "m", points: points, style: .measured, labels: ["Q2_K", "Q3_K", "Q4_0", "Q4_K", "a<b"])]
+        let svg = plot.svg()
+        #expect(svg.contains(">a&lt;b</text>"))
+        var placed = [SVGPlot.LabelBox]()
+        for point in points {
+            let spot = SVGPlot.labelSpot(at: (point.x * 60, 400 - point.y * 6), characters: 4, avoiding: placed, markers: [])
+            #expect(!placed.contains { $0.left < spot.box.right && spot.box.left < $0.right && $0.top < spot.box.bottom && spot.box.top < $0.bottom })
+            placed.append(spot.box)
+        }
+        #expect(Set(placed.map(\.left)).count == points.count)
+    }
+
     @Test(arguments: [
         (1.23456, 2, "1.23"), (-1.5, 0, "-2"), (0.5, 0, "1"), (-0.004, 2, "0.00"), (123456.789, 1, "123456.8"),
         (0.000042, 6, "0.000042"), (7, 3, "7.000"), (Double.infinity, 2, "inf"), (-Double.infinity, 1, "-inf"),

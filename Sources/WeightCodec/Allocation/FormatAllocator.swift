@@ -20,6 +20,9 @@ public struct TensorMenu: Sendable, Hashable {
         /// squared error without an importance matrix). Measured by
         /// quantizing the tensor (or an even sample of its rows) and decoding.
         public var distortion: Double
+        /// What the sampled rows lost (importance normalised to mean 1 per
+        /// tensor, as `TensorQuantizer` measures it), with its tail.
+        public var sampleError: TensorError
     }
 
     public var index: Int
@@ -149,45 +152,74 @@ public enum FormatAllocator {
     }
 
     /// The tensor's menu: every candidate whose blocks fit its rows,
-    /// quantized on an even sample of rows and decoded.
+    /// quantized on an even sample of at most `sampleWeights` weights and decoded.
     public static func measure(
         source: any TensorSource, index: Int, candidates: [GGMLType], importance: ImportanceMatrix?,
         fallbackScale: Double? = nil
     ) throws -> TensorMenu {
         let info = source.tensors[index]
-        let rowLength = info.shape[0], rows = info.elementCount / rowLength
         var values = [Float](repeating: 0, count: info.elementCount)
         try values.withUnsafeMutableBufferPointer { try source.values(of: index, into: $0) }
-        let sampledRows = min(rows, max(1, sampleWeights / rowLength))
-        let sample: [Float]
-        if sampledRows == rows {
-            sample = values
-        } else {
-            // Rows at an even stride, so every part of the tensor is seen.
-            var picked = [Float]()
-            picked.reserveCapacity(sampledRows * rowLength)
-            for i in 0..<sampledRows {
-                let row = i * rows / sampledRows
-                picked += values[(row * rowLength)..<((row + 1) * rowLength)]
-            }
-            sample = picked
-        }
-        let columns = try importance?.columns(of: info.name, count: rowLength).map(Array.init)
-        // The quantizer normalises importance to mean 1; its mean restores the absolute scale.
-        let meanImportance = columns.map { $0.reduce(0.0) { $0 + Double($1) } / Double(rowLength) } ?? fallbackScale ?? 1
+        let rowLength = info.shape[0], rows = info.elementCount / rowLength
+        return try measure(values, of: info, index: index, candidates: candidates, importance: importance,
+                           fallbackScale: fallbackScale, sampledRows: min(rows, max(1, sampleWeights / rowLength)))
+    }
+
+    /// The menu of a tensor whose weights are at hand: `sampledRows` of its
+    /// rows, at an even stride, quantized in every candidate whose blocks fit
+    /// them and decoded; each option's error is the sample's, its distortion
+    /// scaled to the whole tensor.
+    ///
+    /// - Parameter groupWeights: weights per group of each error's tail tally
+    ///   (by default each format's block).
+    public static func measure(
+        _ values: [Float], of info: GGUFTensorInfo, index: Int, candidates: [GGMLType], importance: ImportanceMatrix?,
+        fallbackScale: Double? = nil, sampledRows: Int, groupWeights: Int? = nil
+    ) throws -> TensorMenu {
+        let rowLength = info.shape[0], rows = info.elementCount / rowLength
+        precondition(values.count == info.elementCount && (1...rows).contains(sampledRows), "a sample of the tensor's rows")
+        let sample = evenRows(values, rowLength: rowLength, count: sampledRows)
+        let (columns, meanImportance) = try self.importance(of: info, in: importance, fallbackScale: fallbackScale)
         let options = candidates.compactMap { type -> TensorMenu.Option? in
             guard let rowBytes = type.rowBytes(rowLength), let format = BlockFormats.format(for: type) else { return nil }
             var output = [UInt8](repeating: 0, count: sampledRows * rowBytes)
             let error = sample.withUnsafeBufferPointer { x in
                 output.withUnsafeMutableBytes { bytes in
-                    TensorQuantizer.quantize(x, rowLength: rowLength, format: format, importance: columns, into: bytes)
+                    TensorQuantizer.quantize(x, rowLength: rowLength, format: format, importance: columns,
+                                             groupWeights: groupWeights, into: bytes)
                 }
             }
             let distortion = error.weightedNoiseEnergy * meanImportance * Double(rows) / Double(sampledRows)
-            return TensorMenu.Option(type: type, bytes: rowBytes * rows, distortion: distortion)
+            return TensorMenu.Option(type: type, bytes: rowBytes * rows, distortion: distortion, sampleError: error)
         }
         return TensorMenu(index: index, name: info.name, elementCount: info.elementCount, options: options,
                           sampledRows: sampledRows, rows: rows)
+    }
+
+    /// `count` of the rows at an even stride, so every part of the tensor is seen.
+    static func evenRows(_ values: [Float], rowLength: Int, count: Int) -> [Float] {
+        let rows = values.count / rowLength
+        guard count < rows else { return values }
+        var picked = [Float]()
+        picked.reserveCapacity(count * rowLength)
+        for i in 0..<count {
+            let row = i * rows / count
+            picked += values[(row * rowLength)..<((row + 1) * rowLength)]
+        }
+        return picked
+    }
+
+    /// The matrix's E[x²] for the tensor's columns (nil without one for it)
+    /// and their mean. The quantizer normalises importance to mean 1; the
+    /// mean restores the absolute scale. A tensor the matrix does not cover
+    /// counts at `fallbackScale`, and every weight at 1 without a matrix.
+    static func importance(
+        of info: GGUFTensorInfo, in importance: ImportanceMatrix?, fallbackScale: Double?
+    ) throws -> (columns: [Float]?, mean: Double) {
+        let rowLength = info.shape[0]
+        let columns = try importance?.columns(of: info.name, count: rowLength).map(Array.init)
+        let mean = columns.map { $0.reduce(0.0) { $0 + Double($1) } / Double(rowLength) } ?? fallbackScale ?? 1
+        return (columns, mean)
     }
 
     /// The importance given to a tensor the matrix does not cover: the mean

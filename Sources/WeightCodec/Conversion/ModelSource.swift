@@ -23,7 +23,16 @@ public enum ModelSource {
             file = found
         }
         if try isGGUF(file.path) { return GGUFSource(try GGUFFile(path: file.path)) }
-        let checkpoint = try SafetensorsCheckpoint(path: file.path)
+        let checkpoint: SafetensorsCheckpoint
+        do {
+            checkpoint = try SafetensorsCheckpoint(path: file.path)
+        } catch {
+            // Not named as safetensors either: say what it is not before why.
+            guard ["safetensors", "json"].contains(file.pathExtension.lowercased()) else {
+                throw WeightFileError.cannotOpen(path: file.path, reason: "neither GGUF (no GGUF magic) nor safetensors (\(error))")
+            }
+            throw error
+        }
         let folder = file.deletingLastPathComponent()
         if LlamaCheckpoint.describesLlama(folder: folder),
            FileManager.default.fileExists(atPath: folder.appendingPathComponent("tokenizer.json").path) {
@@ -32,7 +41,8 @@ public enum ModelSource {
         return try SafetensorsSource(checkpoint, name: folder.lastPathComponent)
     }
 
-    private static func isGGUF(_ path: String) throws -> Bool {
+    /// Whether the file starts with GGUF's magic.
+    public static func isGGUF(_ path: String) throws -> Bool {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw WeightFileError.cannotOpen(path: path, reason: "cannot be read")
         }

@@ -3,7 +3,7 @@ import RateDistortion
 
 /// What quantizing one tensor cost in accuracy: energies of the signal and
 /// of the error, plain and importance-weighted, and the tail over blocks.
-public struct TensorError: Sendable {
+public struct TensorError: Sendable, Hashable {
     public var count = 0
     /// Σx² and Σ(x − x̂)².
     public var signalEnergy = 0.0
@@ -59,9 +59,12 @@ public enum TensorQuantizer {
     ///   - reference: encode with ggml's reference quantizer where the format
     ///     has one (bytes identical to llama.cpp's without an imatrix); the
     ///     importance is then not used.
+    ///   - groupWeights: weights per group of the error's tail tally; by
+    ///     default the format's block (runs of 32 for per-weight formats).
     public static func quantize(
         _ values: UnsafeBufferPointer<Float>, rowLength: Int, format: any BlockFormat,
-        importance: [Float]?, reference: Bool = false, into output: UnsafeMutableRawBufferPointer
+        importance: [Float]?, reference: Bool = false, groupWeights: Int? = nil,
+        into output: UnsafeMutableRawBufferPointer
     ) -> TensorError {
         precondition(rowLength > 0 && values.count % rowLength == 0, "values are whole rows")
         guard let rowBytes = format.type.rowBytes(rowLength) else {
@@ -72,6 +75,8 @@ public enum TensorQuantizer {
         precondition(output.count >= rows * rowBytes, "output too small")
         let normalised = importance.map(normalisedImportance)
         let referenceFormat = reference ? format as? any ReferenceQuantizable : nil
+        let tallied = groupWeights ?? max(format.type.blockWeights, 32)
+        precondition(tallied > 0, "groups need weights")
 
         // Chunks of rows small enough to balance, large enough to amortise.
         let chunkRows = max(1, min(rows, (1 << 16) / rowLength))
@@ -96,7 +101,7 @@ public enum TensorQuantizer {
                         }
                         format.dequantize(UnsafeRawBufferPointer(bytes), into: decoded)
                         measure(x, UnsafeBufferPointer(decoded), importance: normalised,
-                                blockWeights: max(format.type.blockWeights, 32), into: &error)
+                                blockWeights: tallied, into: &error)
                     }
                 }
                 slots[chunk] = error

@@ -118,3 +118,81 @@ struct Imatrix: ParsableCommand {
         print("\n\(statistics.entries.count) matrices, \(statistics.chunkCount) chunks of \(statistics.chunkSize) tokens from \(statistics.dataset); wrote \(output)")
     }
 }
+
+struct Calibrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure through llama.cpp what each tensor role's error costs the outputs, for quantize --calibration.",
+        discussion: """
+            One probe model per tensor role (attn_q.weight, ffn_down.weight, … over every block, and each \
+            tensor outside the blocks such as token_embd.weight): that role's matrices in the --probe \
+            format, everything else as in the model; llama.cpp runs them all on the text against the \
+            model, and each role's mean next-token KL divergence is kept. quantize --target-size … \
+            --calibration FILE then weighs each tensor's error by its role's KL per unit error in the \
+            probe format, and so minimises the predicted KL rather than the summed error. Matrices whose \
+            rows the probe's blocks do not fit take llama.cpp's fallback. Needs Python 3 with \
+            llama-cpp-python and numpy, and room in the temporary folder for one model per role. Give \
+            it the --imatrix quantize will have: an importance matrix helps some roles more than others.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The model (GGUF), as it will be given to quantize.", valueName: "model.gguf"))
+    var model: String
+
+    @Option(help: ArgumentHelp("The text to run (UTF-8).", valueName: "file"))
+    var text: String
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the calibration (JSON).", valueName: "roles.json"))
+    var output: String
+
+    @Option(help: ArgumentHelp("Importance matrix to quantize the probes with: the one quantize will be given.",
+                               valueName: "file"))
+    var imatrix: String?
+
+    @Option(help: ArgumentHelp("The format each role is probed in.", valueName: "type"))
+    var probe = "IQ4_NL"
+
+    @Option(help: ArgumentHelp("Tokens per window.", valueName: "tokens"))
+    var context = 4096
+
+    @Option(help: "Report format: \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var format: ReportFormat = .table
+
+    func validate() throws {
+        if !(16...65536).contains(context) { throw ValidationError("--context must be 16…65536 tokens") }
+        guard let type = GGMLType(name: probe), type.isQuantized, GGMLType.writable.contains(type) else {
+            throw ValidationError("--probe '\(probe)' is not a quantized block format lossy writes")
+        }
+        for path in [model, text] + (imatrix.map { [$0] } ?? []) where !FileManager.default.isReadableFile(atPath: path) {
+            throw ValidationError("cannot read \(path)")
+        }
+        if URL(fileURLWithPath: output).standardizedFileURL == URL(fileURLWithPath: model).standardizedFileURL {
+            throw ValidationError("the output would overwrite the model \(model)")
+        }
+    }
+
+    func run() throws {
+        let importance = try imatrix.map { try ImportanceMatrix.load(path: $0) }
+        let source = try ModelSource.open(model)
+        guard source is GGUFSource else { throw ValidationError("calibrate takes a GGUF model; convert with quantize --type F16") }
+        let progress = ProgressLine()
+        let calibration = try RoleCalibration.measure(
+            reference: model, source: source, probe: GGMLType(name: probe)!, importance: importance, textPath: text,
+            context: context,
+            progress: progress.show)
+        progress.clear()
+        try AtomicFile.write(try calibration.serialized(), to: output)
+        var table = ReportTable(columns: [
+            .init("role", key: "role"), .init("tensors", key: "tensors", decimals: 0),
+            .init("params", key: "params", decimals: 0), .init("KL mean", key: "kl_mean", decimals: 5),
+            .init("KL p99.9", key: "kl_p999", decimals: 4), .init("top-1", unit: "%", key: "top1_percent", decimals: 2),
+        ])
+        for role in calibration.roles {
+            table.append([.text(role.name), .integer(role.tensors), .integer(role.weights), .number(role.klMean),
+                          .number(role.klP999), .number(role.topPercent)])
+        }
+        print(table.rendered(as: format), terminator: "")
+        if format == .table {
+            print("\n\(calibration.roles.count) roles probed in \(calibration.probe.name) on \(calibration.tokens) tokens; wrote \(output)")
+        }
+    }
+}

@@ -23,12 +23,15 @@ struct Quantize: ParsableCommand {
             weights), its importance-weighted squared error measured, and the core's Lagrangian \
             allocator picks one format per tensor so the file fits with the least total error. With \
             an imatrix the error is Σ E[x_j²]·Δw_ij², the energy it adds to the layer's output; \
-            without, plain squared error. A table shows each tensor's choice and its share of the \
-            distortion.
+            without, plain squared error. That energy reaches the outputs through different paths: \
+            --calibration FILE (from lossy calibrate) weighs each tensor's error by its role's measured \
+            KL per unit error, so the allocator minimises the predicted KL. A table shows each \
+            tensor's choice and its share of the distortion.
 
             --prune FRACTION zeroes that share of the weights of every linear layer inside the blocks \
             (blk.* matrices; token embeddings, the output head and norms stay whole) before they are \
-            quantized, with any --type (F16 for pruning alone). --prune-method magnitude (the default) \
+            quantized, with any --type (F16 for pruning alone) or a target (each format's error then \
+            measured on the pruned weights). --prune-method magnitude (the default) \
             drops the smallest |w| of each tensor; wanda (Sun et al. 2023) drops in each output row the \
             lowest |w|·√E[x²] of the input column, from --imatrix (a tensor without an entry falls back \
             to magnitude); 2:4 keeps the 2 highest-scoring of every 4 consecutive weights along the input \
@@ -65,6 +68,10 @@ struct Quantize: ParsableCommand {
 
     @Option(help: ArgumentHelp("Formats the allocator may choose from (comma-separated).", valueName: "list"))
     var formats: String = FormatAllocator.defaultCandidates.map(\.name).joined(separator: ",")
+
+    @Option(help: ArgumentHelp(
+        "With a target: weigh each tensor's error by its role's KL per unit error, from lossy calibrate.", valueName: "roles.json"))
+    var calibration: String?
 
     @Option(help: ArgumentHelp("Importance matrix (llama.cpp's GGUF imatrix or legacy .dat): errors weighted by E[x²] per input column.",
                                valueName: "file"))
@@ -112,6 +119,10 @@ struct Quantize: ParsableCommand {
         let targeted = targetBitsPerWeight != nil || targetSize != nil
         if targeted && (reference || pure) { throw ValidationError("--target-bpw and --target-size choose the formats: drop --reference and --pure") }
         if !targeted && type == nil { throw ValidationError("give --type, --target-bpw or --target-size") }
+        if !targeted && calibration != nil { throw ValidationError("--calibration weighs the allocator's choices: give --target-bpw or --target-size") }
+        if let calibration, !FileManager.default.isReadableFile(atPath: calibration) {
+            throw ValidationError("cannot read \(calibration)")
+        }
         if targeted, let bad = formatList.firstIndex(of: nil) {
             let names = formats.split(separator: ",", omittingEmptySubsequences: false)
             throw ValidationError("--formats: '\(names[bad])' is not a block format lossy writes")
@@ -122,9 +133,7 @@ struct Quantize: ParsableCommand {
         if let output, URL(fileURLWithPath: output).standardizedFileURL == URL(fileURLWithPath: input).standardizedFileURL {
             throw ValidationError("the output would overwrite the input \(input)")
         }
-        if try pruning() != nil && (targetBitsPerWeight != nil || targetSize != nil) {
-            throw ValidationError("--prune with --target-bpw or --target-size is not supported yet: prune with a --type")
-        }
+        _ = try pruning()
         guard type == nil || fileType != nil else {
             throw ValidationError("unknown --type '\(type!)'; known: \(LlamaFileType.allCases.map(\.name).joined(separator: ", "))")
         }
@@ -133,19 +142,31 @@ struct Quantize: ParsableCommand {
     func run() throws {
         let overrides = try tensorTypes.map { try QuantizationRecipe.Override(parsing: $0) }
         let importance = try imatrix.map { try ImportanceMatrix.load(path: $0) }
+        let roles = try calibration.map { try RoleCalibration.load(path: $0) }
         let source = try ModelSource.open(input)
         let progress = ProgressLine()
+        func showScoring(_ pass: Int, _ index: Int, _ name: String) {
+            progress.show("scoring, pass \(pass) of 2: [\(index + 1)/\(source.tensors.count)] \(name)")
+        }
         let started = Date()
         let quantizer: ModelQuantizer
         var allocation: FormatAllocation?
+        var threshold: PruneThreshold?
         if let budget {
             let fitted = try ModelQuantizer.fitting(
                 budget, source: source, importance: importance, overrides: overrides,
-                candidates: formatList.compactMap { $0 }
-            ) { index, name in progress.show("measuring [\(index + 1)/\(source.tensors.count)] \(name)") }
+                candidates: formatList.compactMap { $0 }, pruning: try pruning(), calibration: roles
+            ) { step in
+                switch step {
+                case let .scoring(pass, index, name): showScoring(pass, index, name)
+                case let .measuring(index, name):
+                    progress.show("measuring [\(index + 1)/\(source.tensors.count)] \(name)")
+                }
+            }
             progress.clear()
             quantizer = fitted.quantizer
             allocation = fitted.allocation
+            threshold = fitted.pruneThreshold
         } else {
             let recipe = QuantizationRecipe(fileType: fileType!, overrides: overrides, pure: pure,
                                             hasImportanceMatrix: importance != nil)
@@ -162,8 +183,8 @@ struct Quantize: ParsableCommand {
             if format == .table { print("\n" + QuantizationReport.summary(quantizer.plan).joined(separator: "\n")) }
             return
         }
-        let threshold = try quantizer.globalPruneThreshold { pass, index, tensor in
-            progress.show("scoring, pass \(pass) of 2: [\(index + 1)/\(quantizer.plan.count)] \(tensor.name)")
+        if budget == nil {
+            threshold = try quantizer.globalPruneThreshold { pass, index, tensor in showScoring(pass, index, tensor.name) }
         }
         var outcomes = [ModelQuantizer.Outcome]()
         try AtomicFile.replace(output!) { temporary in
@@ -228,23 +249,14 @@ struct Quantize: ParsableCommand {
     /// The allocator's choices (when it chose) and then the tensor table; in
     /// JSON one object holding both.
     private func report(_ allocation: FormatAllocation?, _ tensors: ReportTable) {
-        guard let allocation else { return print(render(tensors), terminator: "") }
+        guard let allocation else { return print(tensors.rendered(as: format), terminator: "") }
         let choices = QuantizationReport.allocationTable(allocation)
         if format == .json {
             return print(JSONValue.object([("allocation", choices.json()), ("tensors", tensors.json())]).serialized(indent: 1))
         }
-        print(render(choices), terminator: "")
+        print(choices.rendered(as: format), terminator: "")
         if format == .table { print("\n" + QuantizationReport.allocationSummary(allocation).joined(separator: "\n")) }
         print()
-        print(render(tensors), terminator: "")
-    }
-
-    private func render(_ table: ReportTable) -> String {
-        switch format {
-        case .table: return table.text()
-        case .markdown: return table.markdown()
-        case .csv: return table.csv()
-        case .json: return table.json().serialized(indent: 1) + "\n"
-        }
+        print(tensors.rendered(as: format), terminator: "")
     }
 }

@@ -3,6 +3,18 @@ public enum ReportFormat: String, Sendable, CaseIterable {
     case table, markdown, csv, json
 }
 
+extension ReportTable {
+    /// The table alone in a format.
+    public func rendered(as format: ReportFormat) -> String {
+        switch format {
+        case .table: return text()
+        case .markdown: return markdown()
+        case .csv: return csv()
+        case .json: return json().serialized(indent: 1) + "\n"
+        }
+    }
+}
+
 extension RDSweep {
     /// The summary table: one row per operating point, tails beside means.
     public func table() -> ReportTable {

@@ -149,6 +149,42 @@ import WeightCodec
         #expect(Self.zeros(down) == Int((0.3 * Double(down.count)).rounded()))
     }
 
+    /// With a target the allocator measures every format on the pruned
+    /// weights: formats with an exact 0 keep Wanda's zeros row by row, the
+    /// file fits, and the measured errors are those of the pruned (half
+    /// as energetic) weights, below the unpruned model's at the same budget.
+    @Test func pruningUnderATargetMeasuresThePrunedWeights() throws {
+        let folder = try Lossy.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = try QuantizeCommandTests.tinyModel(in: folder)
+        let imatrix = try QuantizeCommandTests.columnImatrix(in: folder)
+        // Between uniform Q4_0 (716 kB) and Q8_0.
+        let budget = 1_000_000
+        let common = ["--target-size", "\(budget)B", "--formats", "Q4_0,Q5_0,Q8_0,F16", "--imatrix", imatrix, "--format", "json"]
+        let output = folder.appendingPathComponent("pruned.gguf").path
+        let pruned = try Self.quantize(model, output, common + ["--prune", "0.5", "--prune-method", "wanda"])
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: output)[.size] as? Int)
+        #expect(size <= budget && size > budget - 40_000, "\(size) bytes")
+        for (name, tensor) in try Self.tensors(output) where Self.isBlockMatrix(name) {
+            #expect(Self.zeros(tensor.values) >= tensor.values.count / 2, "\(name)")
+            // Wanda (the tensors with an imatrix entry) prunes each row by half.
+            guard name.hasSuffix("attn_q.weight") else { continue }
+            let rowLength = tensor.shape[0]
+            for row in 0..<(tensor.values.count / rowLength) {
+                let zeros = Self.zeros(tensor.values[(row * rowLength)..<((row + 1) * rowLength)])
+                #expect(zeros >= rowLength / 2, "\(name) row \(row): \(zeros) zeros")
+            }
+        }
+        let whole = try Self.quantize(model, folder.appendingPathComponent("whole.gguf").path, common)
+        func blockError(_ json: String) throws -> Double {
+            let report = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+            let rows = try #require(report?["allocation"] as? [[String: Any]])
+            return rows.filter { Self.isBlockMatrix($0["tensor"] as! String) }.reduce(0.0) { $0 + ($1["weighted_error"] as! Double) }
+        }
+        let prunedError = try blockError(pruned), wholeError = try blockError(whole)
+        #expect(prunedError < 0.75 * wholeError, "pruned \(prunedError), whole \(wholeError)")
+    }
+
     @Test func badPruneRequestsAreOneLine() throws {
         let folder = try Lossy.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -143,6 +143,9 @@ import Testing
             (["--target-bpw", "0"], "above 0"), (["--target-bpw", "4", "--target-size", "1MB"], "not both"),
             (["--target-bpw", "4", "--formats", "Q4_0,Q9_9"], "'Q9_9' is not a block format"),
             (["--target-bpw", "4", "--pure"], "drop --reference and --pure"),
+            (["--type", "Q4_0", "--calibration", model], "give --target-bpw or --target-size"),
+            (["--target-bpw", "4", "--calibration", folder.appendingPathComponent("none.json").path], "cannot read"),
+            (["--target-bpw", "4", "--calibration", model], "is not a lossy calibration"),
         ] {
             let bad = try Lossy.run(["quantize", model, "-o", folder.appendingPathComponent("bad.gguf").path] + arguments)
             #expect(bad.status != 0 && bad.stderr.contains(message), "\(arguments): \(bad.stderr)")

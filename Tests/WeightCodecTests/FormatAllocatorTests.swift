@@ -117,7 +117,7 @@ struct GeneratedModel: TensorSource {
 
     @Test func aFileBudgetCountsTheHeaderAndPadding() throws {
         let (model, importance) = Self.model()
-        let (quantizer, _) = try ModelQuantizer.fitting(.fileBytes(160_000), source: model, importance: importance)
+        let quantizer = try ModelQuantizer.fitting(.fileBytes(160_000), source: model, importance: importance).quantizer
         let writer = try GGUFWriter(metadata: quantizer.outputMetadata,
                                     tensors: quantizer.plan.map { GGUFTensorInfo(name: $0.name, shape: $0.shape, type: $0.targetType) })
         #expect(writer.fileSize <= 160_000)

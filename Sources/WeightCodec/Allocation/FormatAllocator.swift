@@ -41,6 +41,8 @@ public struct FormatAllocation: Sendable {
     /// The menus of the tensors the allocator chose for, with the choice.
     public var menus: [TensorMenu]
     public var choices: [Int]
+    /// Each menu's KL per unit of distortion when calibrated (`RoleCalibration`).
+    public var gains: [Double]?
     /// Bits the allocator could spend on those tensors, and spent.
     public var budgetBits: Double
     public var spentBits: Double
@@ -57,6 +59,14 @@ public struct FormatAllocation: Sendable {
     public var totalDistortion: Double {
         zip(menus, choices).reduce(0) { $0 + $1.0.options[$1.1].distortion }
     }
+
+    /// What the allocator minimised for each menu: its chosen option's
+    /// distortion, as predicted KL when calibrated.
+    public func cost(of menu: Int) -> Double {
+        menus[menu].options[choices[menu]].distortion * (gains?[menu] ?? 1)
+    }
+
+    public var totalCost: Double { menus.indices.reduce(0) { $0 + cost(of: $1) } }
 }
 
 public enum AllocationFailure: Error, Equatable, CustomStringConvertible {
@@ -97,9 +107,15 @@ public enum FormatAllocator {
     ///     overrides), or nil where it chooses.
     ///   - headerBytes: bytes before the tensor data, for a file budget.
     ///   - alignment: tensor data alignment, for a file budget.
+    ///   - weights: a tensor's weights as its format will see them (pruned,
+    ///     say), called in tensor order; nil: the source's.
+    ///   - calibration: each role's measured KL per unit of error; the
+    ///     allocator then minimises the predicted KL (its probe format is
+    ///     measured on every menu, and offered only if a candidate).
     public static func allocate(
         source: any TensorSource, fixed: [GGMLType?], candidates: [GGMLType] = defaultCandidates,
         importance: ImportanceMatrix?, budget: ModelBudget, headerBytes: Int, alignment: Int,
+        weights: ((Int) throws -> [Float])? = nil, calibration: RoleCalibration? = nil,
         progress: (Int, String) -> Void = { _, _ in }
     ) throws -> FormatAllocation {
         precondition(fixed.count == source.tensors.count, "one entry per tensor")
@@ -121,20 +137,28 @@ public enum FormatAllocator {
         }
 
         let scale = importance.map(absoluteScale)
+        let measured = calibration.map { candidates.contains($0.probe) ? candidates : candidates + [$0.probe] } ?? candidates
         var menus = [TensorMenu]()
         for (index, info) in source.tensors.enumerated() where fixed[index] == nil {
             progress(index, info.name)
             defer { source.release(index) }
-            menus.append(try measure(source: source, index: index, candidates: candidates,
-                                     importance: importance, fallbackScale: scale))
+            let rows = info.elementCount / info.shape[0]
+            menus.append(try measure(
+                try weights?(index) ?? source.values(of: index), of: info, index: index, candidates: measured,
+                importance: importance, fallbackScale: scale, sampledRows: min(rows, max(1, sampleWeights / info.shape[0]))))
         }
         guard !menus.isEmpty else { throw AllocationFailure.nothingToAllocate }
+        let gains = try calibration?.gains(for: menus)
+        if measured != candidates {
+            for m in menus.indices { menus[m].options.removeAll { !candidates.contains($0.type) } }
+        }
 
         let choices = menus.map { $0.options.map { OperatingChoice(bits: Double(cost($0.bytes)), distortion: $0.distortion) } }
         let allocation: Allocation
         do {
             allocation = try LagrangianAllocator.allocate(
-                choices: choices, tolerances: [Double](repeating: 1, count: menus.count), budget: budgetBits)
+                choices: choices, tolerances: gains?.map { 1 / $0 } ?? [Double](repeating: 1, count: menus.count),
+                budget: budgetBits)
         } catch {
             let needed = choices.reduce(0.0) { $0 + ($1.map(\.bits).min() ?? 0) } + Double(fixedBits)
             switch budget {
@@ -147,22 +171,8 @@ public enum FormatAllocator {
         }
         var types = fixed.map { $0 ?? .f32 }
         for (menu, choice) in zip(menus, allocation.choices) { types[menu.index] = menu.options[choice].type }
-        return FormatAllocation(types: types, menus: menus, choices: allocation.choices, budgetBits: budgetBits,
-                                spentBits: allocation.bits, lambda: allocation.lambda)
-    }
-
-    /// The tensor's menu: every candidate whose blocks fit its rows,
-    /// quantized on an even sample of at most `sampleWeights` weights and decoded.
-    public static func measure(
-        source: any TensorSource, index: Int, candidates: [GGMLType], importance: ImportanceMatrix?,
-        fallbackScale: Double? = nil
-    ) throws -> TensorMenu {
-        let info = source.tensors[index]
-        var values = [Float](repeating: 0, count: info.elementCount)
-        try values.withUnsafeMutableBufferPointer { try source.values(of: index, into: $0) }
-        let rowLength = info.shape[0], rows = info.elementCount / rowLength
-        return try measure(values, of: info, index: index, candidates: candidates, importance: importance,
-                           fallbackScale: fallbackScale, sampledRows: min(rows, max(1, sampleWeights / rowLength)))
+        return FormatAllocation(types: types, menus: menus, choices: allocation.choices, gains: gains,
+                                budgetBits: budgetBits, spentBits: allocation.bits, lambda: allocation.lambda)
     }
 
     /// The menu of a tensor whose weights are at hand: `sampledRows` of its

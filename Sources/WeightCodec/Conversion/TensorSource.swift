@@ -15,6 +15,15 @@ public protocol TensorSource: Sendable {
     func release(_ index: Int)
 }
 
+extension TensorSource {
+    /// The tensor's weights as floats, in ggml order, in an array of their own.
+    public func values(of index: Int) throws -> [Float] {
+        var values = [Float](repeating: 0, count: tensors[index].elementCount)
+        try values.withUnsafeMutableBufferPointer { try self.values(of: index, into: $0) }
+        return values
+    }
+}
+
 /// A GGUF file as a source: bytes copied as they are, or decoded by the
 /// block format of their type.
 public struct GGUFSource: TensorSource {

@@ -43,6 +43,43 @@ public struct OutputDivergence: Sendable {
         return try answer.models.map { try summarise($0, answer: answer, worstCount: worstCount) }
     }
 
+    /// One way to quantize a source: a type per tensor.
+    public struct Variant: Sendable {
+        public var name: String
+        public var types: [GGMLType]
+        public var fileType: LlamaFileType
+
+        public init(name: String, types: [GGMLType], fileType: LlamaFileType) {
+            self.name = name
+            self.types = types
+            self.fileType = fileType
+        }
+    }
+
+    /// Writes each variant of `source` to a temporary GGUF, runs llama.cpp
+    /// once on the text with all of them against `reference`, and removes
+    /// the files: one result per variant, in order.
+    public static func measure(
+        reference: String, source: any TensorSource, variants: [Variant], importance: ImportanceMatrix?,
+        textPath: String, context: Int = 4096, progress: (String) -> Void = { _ in }
+    ) throws -> [OutputDivergence] {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lossy-variants-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var paths = [String]()
+        for (number, variant) in variants.enumerated() {
+            let quantizer = try ModelQuantizer(source: source, types: variant.types, fileType: variant.fileType,
+                                               importance: importance)
+            let path = folder.appendingPathComponent("\(number).gguf").path
+            _ = try quantizer.write(to: path) { index, tensor in
+                progress("writing \(variant.name) [\(index + 1)/\(quantizer.plan.count)] \(tensor.name)")
+            }
+            paths.append(path)
+        }
+        progress("llama.cpp: \(paths.count) models against the input on \(URL(fileURLWithPath: textPath).lastPathComponent)")
+        return try measure(reference: reference, models: paths, textPath: textPath, context: context, worstCount: 0)
+    }
+
     struct RunnerAnswer: Decodable {
         struct Piece: Decodable { var id: Int; var text: String }
         struct Scores: Decodable {

@@ -104,8 +104,7 @@ public struct WeightSweep: Sendable {
             let info = source.tensors[index]
             progress(position, quantized.count, info.name)
             defer { source.release(index) }
-            var values = [Float](repeating: 0, count: info.elementCount)
-            try values.withUnsafeMutableBufferPointer { try source.values(of: index, into: $0) }
+            let values = try source.values(of: index)
             let (columns, mean) = try FormatAllocator.importance(of: info, in: importance, fallbackScale: scale)
             signal += addGroups(of: values, rowLength: info.shape[0], columns: columns, meanImportance: mean, to: &histogram)
 
@@ -202,28 +201,17 @@ public struct WeightSweep: Sendable {
 }
 
 extension WeightSweep {
-    /// Writes every row's model (all its tensors, not a sample) to a
-    /// temporary GGUF, runs llama.cpp once on the text with all of them
-    /// against `reference`, keeps each row's divergence and removes the files.
+    /// Writes every row's model (all its tensors, not a sample), runs
+    /// llama.cpp once on the text with all of them against `reference`, and
+    /// keeps each row's divergence.
     public mutating func measureDivergence(
         reference: String, source: any TensorSource, importance: ImportanceMatrix?, textPath: String,
         progress: (String) -> Void = { _ in }
     ) throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lossy-sweep-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        var paths = [String]()
-        for row in rows {
-            let quantizer = try ModelQuantizer(source: source, types: row.types, fileType: Self.fileType(for: row.type),
-                                               importance: importance)
-            let path = folder.appendingPathComponent("\(row.type.name).gguf").path
-            _ = try quantizer.write(to: path) { index, tensor in
-                progress("writing \(row.type.name) [\(index + 1)/\(quantizer.plan.count)] \(tensor.name)")
-            }
-            paths.append(path)
-        }
-        progress("llama.cpp: \(paths.count) models against the input on \(URL(fileURLWithPath: textPath).lastPathComponent)")
-        let results = try OutputDivergence.measure(reference: reference, models: paths, textPath: textPath, worstCount: 0)
+        let variants = rows.map { OutputDivergence.Variant(name: $0.type.name, types: $0.types, fileType: Self.fileType(for: $0.type)) }
+        let results = try OutputDivergence.measure(
+            reference: reference, source: source, variants: variants, importance: importance, textPath: textPath,
+            progress: progress)
         for r in rows.indices { rows[r].divergence = results[r] }
     }
 }

@@ -105,7 +105,7 @@ public struct SafetensorsCheckpoint: Sendable {
         do {
             object = try JSONSerialization.jsonObject(with: Data(file.bytes))
         } catch {
-            throw .invalidJSON(file: path, reason: SafetensorsFile.reason(error))
+            throw .invalidJSON(file: path, reason: JSONFailure.reason(error))
         }
         guard let root = object as? [String: Any] else { throw .invalidJSON(file: path, reason: "it is not a JSON object") }
         guard let map = root["weight_map"] else { throw .invalidJSON(file: path, reason: "it has no 'weight_map'") }

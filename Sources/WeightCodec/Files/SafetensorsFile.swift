@@ -80,7 +80,7 @@ public struct SafetensorsFile: Sendable {
             }
             throw error
         } catch {
-            throw .invalidJSON(file: "the safetensors header of '\(mapping.path)'", reason: Self.reason(error))
+            throw .invalidJSON(file: "the safetensors header of '\(mapping.path)'", reason: JSONFailure.reason(error))
         }
         metadata = header.metadata
         try Self.checkUniqueKeys(json, decodedCount: header.keyCount)
@@ -126,17 +126,6 @@ public struct SafetensorsFile: Sendable {
         var seen = Set<[UInt8]>()
         let repeated = keys.first { !seen.insert($0).inserted }
         throw .duplicateTensorName(repeated.map { String(decoding: $0, as: UTF8.self) } ?? "(one name written with two escapings)")
-    }
-
-    /// Foundation's decoding error, told briefly.
-    static func reason(_ error: any Error) -> String {
-        guard let error = error as? DecodingError else { return String(describing: error) }
-        switch error {
-        case let .dataCorrupted(context): return context.underlyingError.map { "\($0)" } ?? context.debugDescription
-        case let .typeMismatch(_, context), let .valueNotFound(_, context), let .keyNotFound(_, context):
-            return context.debugDescription
-        @unknown default: return String(describing: error)
-        }
     }
 }
 

@@ -18,8 +18,7 @@ extension ModelQuantizer {
                 progress(pass, index, plan[index])
                 let info = source.tensors[index], importance = try pruningImportance(of: index)
                 defer { source.release(index) }
-                var values = [Float](repeating: 0, count: info.elementCount)
-                try values.withUnsafeMutableBufferPointer { try source.values(of: index, into: $0) }
+                let values = try source.values(of: index)
                 let scores = values.withUnsafeBufferPointer {
                     Pruner.scores(of: $0, rowLength: info.shape[0], importance: pruning.method == .wanda ? importance : nil)
                 }

@@ -124,9 +124,7 @@ public struct ModelQuantizer {
                 outcomes.append(Outcome(tensor: tensor, error: nil, pruning: nil))
                 return
             }
-            var values = [Float](repeating: 0, count: info.elementCount)
-            try values.withUnsafeMutableBufferPointer { try source.values(of: index, into: $0) }
-            let pruned = try tensor.pruned ? prune(&values, index: index, threshold: threshold, ties: &ties) : nil
+            let (values, pruned) = try weights(of: index, threshold: threshold, ties: &ties)
             var output = [UInt8](repeating: 0, count: tensor.bytes)
             let rowImportance = try importance?.columns(of: info.name, count: info.shape[0]).map(Array.init)
             let error = values.withUnsafeBufferPointer { x in
@@ -140,6 +138,14 @@ public struct ModelQuantizer {
             outcomes.append(Outcome(tensor: tensor, error: error, pruning: pruned))
         }
         return outcomes
+    }
+
+    /// Tensor `index`'s weights as its format will see them: decoded, and
+    /// pruned when the plan prunes it (with what that removed).
+    func weights(of index: Int, threshold: PruneThreshold?, ties: inout Int) throws -> (values: [Float], pruning: PruneLoss?) {
+        var values = try source.values(of: index)
+        let pruned = try plan[index].pruned ? prune(&values, index: index, threshold: threshold, ties: &ties) : nil
+        return (values, pruned)
     }
 
     /// Layer and head counts from the architecture's metadata keys.

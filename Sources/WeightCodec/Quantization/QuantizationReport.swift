@@ -147,28 +147,35 @@ extension QuantizationReport {
     /// measured for that format and its share of the model's total, with the
     /// next cheaper and dearer choices it passed over.
     public static func allocationTable(_ allocation: FormatAllocation) -> ReportTable {
-        var table = ReportTable(columns: [
+        let calibrated = allocation.gains != nil
+        var columns: [ReportTable.Column] = [
             .init("tensor", key: "tensor"),
             .init("params", key: "params", decimals: 0),
             .init("format", key: "type"),
             .init("rate", unit: "bit/w", key: "bits_per_weight", decimals: 3),
             .init("weighted error", key: "weighted_error", decimals: 4),
-            .init("share", unit: "%", key: "share_percent", decimals: 2),
+        ]
+        if calibrated { columns.append(.init("predicted KL", key: "predicted_kl", significantDigits: 3)) }
+        columns += [
+            .init(calibrated ? "share of KL" : "share", unit: "%", key: "share_percent", decimals: 2),
             .init("cheaper", key: "cheaper_type"),
             .init("dearer", key: "dearer_type"),
-        ])
-        let total = allocation.totalDistortion
-        for (menu, choice) in zip(allocation.menus, allocation.choices) {
+        ]
+        var table = ReportTable(columns: columns)
+        let total = allocation.totalCost
+        for (m, (menu, choice)) in zip(allocation.menus, allocation.choices).enumerated() {
             let option = menu.options[choice]
             let byRate = menu.options.sorted { $0.bytes < $1.bytes }
             let cheaper = byRate.last { $0.bytes < option.bytes && $0.distortion > option.distortion }
             let dearer = byRate.first { $0.bytes > option.bytes && $0.distortion < option.distortion }
-            table.append([
+            let cost = allocation.cost(of: m)
+            var row: [ReportTable.Cell] = [
                 .text(menu.name), .integer(menu.elementCount), .text(option.type.name),
                 .number(Double(option.bytes * 8) / Double(menu.elementCount)), .number(option.distortion),
-                .number(total > 0 ? 100 * option.distortion / total : 0),
-                .text(cheaper?.type.name ?? "-"), .text(dearer?.type.name ?? "-"),
-            ])
+            ]
+            if calibrated { row.append(.number(cost)) }
+            row += [.number(total > 0 ? 100 * cost / total : 0), .text(cheaper?.type.name ?? "-"), .text(dearer?.type.name ?? "-")]
+            table.append(row)
         }
         return table
     }
@@ -179,7 +186,9 @@ extension QuantizationReport {
         let all = Double(max(allocation.menus.reduce(0) { $0 + $1.elementCount }, 1))
         return [
             "budget       \(formatFixed(allocation.budgetBits / 8_388_608, decimals: 3)) MiB for the \(allocation.menus.count) tensors allocated; spent \(formatFixed(allocation.spentBits / 8_388_608, decimals: 3)) MiB",
-            "distortion   \(formatScientific(allocation.totalDistortion)) in total (importance-weighted squared error), λ = \(formatScientific(allocation.lambda)) per bit",
+            "distortion   \(formatScientific(allocation.totalDistortion)) in total (importance-weighted squared error)"
+                + (allocation.gains == nil ? "" : "; predicted mean KL \(formatScientific(allocation.totalCost)) from the calibration")
+                + ", λ = \(formatScientific(allocation.lambda)) per bit",
             "formats      " + weights.sorted { $0.value > $1.value }
                 .map { "\($0.key.name) \(formatFixed(100 * Double($0.value) / all, decimals: 1)) %" }.joined(separator: ", ")
                 + " of the allocated weights",

@@ -49,6 +49,67 @@ import Testing
         }
     }
 
+    /// With each role's KL per unit error measured (lossy calibrate) the
+    /// allocator no longer spends on the tied embeddings, whose error the
+    /// imatrix counts over every vocabulary row: at llama.cpp's IQ4_XS size
+    /// with an imatrix, and without Q4_1/Q5_1, the calibrated choice beats
+    /// both llama.cpp and the uncalibrated one.
+    @Test func calibrationBeatsLlamaCppAtItsIQ4_XSSize() throws {
+        let folder = try Lossy.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (f16, imatrix) = try Self.f16AndImatrix(in: folder)
+        let roles = folder.appendingPathComponent("roles.json").path
+        let report = try LlamaRefereeTests.lossy(["calibrate", f16, "--text", LlamaRefereeTests.text, "--imatrix", imatrix, "-o", roles])
+        #expect(report.contains("8 roles probed in IQ4_NL on 3025 tokens"), "\(report)")
+        let calibration = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: roles))) as? [String: Any]
+        let measured = try #require(calibration?["roles"] as? [[String: Any]])
+        #expect(Set(measured.compactMap { $0["role"] as? String }) == [
+            "token_embd.weight", "attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_output.weight",
+            "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight",
+        ])
+        #expect(measured.allSatisfy { ($0["kl_mean"] as? Double ?? 0) > 0 }, "\(measured)")
+
+        let theirs = folder.appendingPathComponent("llama-IQ4_XS.gguf").path
+        _ = try LlamaRefereeTests.python(["quantize", f16, theirs, "IQ4_XS", "--imatrix", imatrix])
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: theirs)[.size] as? Int)
+        let common = ["--target-size", "\(size)B", "--imatrix", imatrix, "--formats", "Q2_K,Q3_K,IQ4_XS,Q4_0,IQ4_NL,Q4_K,Q5_0,Q5_K,Q6_K,Q8_0,F16"]
+        let plain = folder.appendingPathComponent("lossy-plain.gguf").path
+        let calibrated = folder.appendingPathComponent("lossy-calibrated.gguf").path
+        _ = try LlamaRefereeTests.lossy(["quantize", f16, "-o", plain] + common)
+        let table = try LlamaRefereeTests.lossy(["quantize", f16, "-o", calibrated, "--calibration", roles] + common)
+        #expect(table.contains("predicted KL") && table.contains("predicted mean KL"), "\(table)")
+        let ourSize = try #require(try FileManager.default.attributesOfItem(atPath: calibrated)[.size] as? Int)
+        #expect(ourSize <= size)
+
+        let result = try OutputDivergenceTests.evaluate(f16, [theirs, plain, calibrated], worst: 1)
+        let (llama, uncalibrated, ours) = (result.models[0], result.models[1], result.models[2])
+        print("IQ4_XS size with imatrix, no Q4_1/Q5_1: KL mean llama.cpp \(llama.kl_mean), lossy \(uncalibrated.kl_mean), "
+              + "calibrated \(ours.kl_mean); p99.9 \(llama.kl_p999) / \(uncalibrated.kl_p999) / \(ours.kl_p999)")
+        #expect(ours.kl_mean < llama.kl_mean && ours.kl_p999 < llama.kl_p999, "calibrated \(ours), llama.cpp \(llama)")
+        #expect(ours.kl_mean < uncalibrated.kl_mean && ours.kl_p999 < uncalibrated.kl_p999, "calibrated \(ours), uncalibrated \(uncalibrated)")
+    }
+
+    @Test func calibrateRefusesBadRequests() throws {
+        let folder = try Lossy.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = try QuantizeCommandTests.tinyModel(in: folder)
+        let out = folder.appendingPathComponent("roles.json").path
+        let text = LlamaRefereeTests.text
+        for (arguments, message) in [
+            (["--text", text, "-o", out, "--probe", "F16"], "--probe 'F16' is not a quantized block format"),
+            (["--text", text, "-o", out, "--probe", "Q9_9"], "--probe 'Q9_9' is not a quantized block format"),
+            (["--text", text, "-o", out, "--context", "8"], "--context must be 16…65536 tokens"),
+            (["--text", folder.appendingPathComponent("none.txt").path, "-o", out], "cannot read"),
+            (["--text", text, "-o", model], "the output would overwrite the model"),
+            (["--text", text, "-o", out, "--imatrix", folder.appendingPathComponent("none.dat").path], "cannot read"),
+        ] {
+            let run = try Lossy.run(["calibrate", model] + arguments)
+            #expect(run.status == 64, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.hasPrefix("lossy: ") && run.stderr.contains(message), "\(arguments): \(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
+    }
+
     /// Half of every block matrix pruned, nothing quantized: Wanda's score,
     /// which weighs each weight by its input's activation, keeps the outputs
     /// closer than magnitude alone; 2:4 is reported beside them.

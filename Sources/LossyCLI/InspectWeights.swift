@@ -11,9 +11,7 @@ enum InspectWeights {
         if lower.hasSuffix(".safetensors") || lower.hasSuffix(".safetensors.index.json") || lower.hasSuffix(".gguf") {
             return true
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        return (try? handle.read(upToCount: 4)).map(GGUFFile.hasMagic) ?? false
+        return (try? ModelSource.isGGUF(path)) ?? false
     }
 
     static func describe(_ path: String) throws -> String {

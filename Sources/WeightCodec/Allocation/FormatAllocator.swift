@@ -128,7 +128,7 @@ public enum FormatAllocator {
         let totalWeights = source.tensors.reduce(0) { $0 + $1.elementCount }
         var fixedBits = 0
         for (info, type) in zip(source.tensors, fixed) {
-            if let type { fixedBits += cost(type.rowBytes(info.shape[0])! * (info.elementCount / info.shape[0])) }
+            if let type { fixedBits += cost(info.byteCount(as: type)!) }
         }
         let budgetBits: Double
         switch budget {
@@ -142,10 +142,9 @@ public enum FormatAllocator {
         for (index, info) in source.tensors.enumerated() where fixed[index] == nil {
             progress(index, info.name)
             defer { source.release(index) }
-            let rows = info.elementCount / info.shape[0]
             menus.append(try measure(
                 try weights?(index) ?? source.values(of: index), of: info, index: index, candidates: measured,
-                importance: importance, fallbackScale: scale, sampledRows: min(rows, max(1, sampleWeights / info.shape[0]))))
+                importance: importance, fallbackScale: scale, sampledRows: min(info.rowCount, max(1, sampleWeights / info.rowLength))))
         }
         guard !menus.isEmpty else { throw AllocationFailure.nothingToAllocate }
         let gains = try calibration?.gains(for: menus)

@@ -22,8 +22,7 @@ extension ModelQuantizer {
         pruning: Pruning? = nil, calibration: RoleCalibration? = nil, progress: (FittingStep) -> Void = { _ in }
     ) throws -> (quantizer: ModelQuantizer, allocation: FormatAllocation, pruneThreshold: PruneThreshold?) {
         let fixed = source.tensors.map { info -> GGMLType? in
-            let tensor = QuantizationRecipe.Tensor(name: info.name, shape: info.shape, type: info.type)
-            guard QuantizationRecipe.allowsQuantization(tensor) else { return info.type }
+            guard QuantizationRecipe.allowsQuantization(.init(info)) else { return info.type }
             return overrides.first { $0.matches(info.name) }.map {
                 QuantizationRecipe.fallback($0.type, rowLength: info.shape[0])
             }
@@ -62,6 +61,6 @@ extension ModelQuantizer {
     static func dominantFileType(_ allocation: FormatAllocation) -> LlamaFileType {
         let weights = allocation.weightsByType
         let dominant = weights.max { $0.value != $1.value ? $0.value < $1.value : $0.key.rawValue > $1.key.rawValue }?.key
-        return LlamaFileType.allCases.first { $0.defaultType == dominant } ?? .mostlyF16
+        return dominant.flatMap(LlamaFileType.init(defaultType:)) ?? .mostlyF16
     }
 }

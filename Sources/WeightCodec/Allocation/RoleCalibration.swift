@@ -101,15 +101,14 @@ extension RoleCalibration {
     ) throws -> RoleCalibration {
         var members: [(role: String, indices: [Int])] = []
         for (index, info) in source.tensors.enumerated() {
-            let tensor = QuantizationRecipe.Tensor(name: info.name, shape: info.shape, type: info.type)
-            guard QuantizationRecipe.allowsQuantization(tensor) else { continue }
+            guard QuantizationRecipe.allowsQuantization(.init(info)) else { continue }
             let role = Self.role(of: info.name)
             if let at = members.firstIndex(where: { $0.role == role }) { members[at].indices.append(index) }
             else { members.append((role, [index])) }
         }
         guard !members.isEmpty else { throw CalibrationError.nothingToProbe }
         let original = source.tensors.map(\.type)
-        let fileType = LlamaFileType(uniform: probe) ?? .mostlyF16
+        let fileType = LlamaFileType(defaultType: probe) ?? .mostlyF16
         let variants = members.map { member in
             var types = original
             for index in member.indices {

@@ -130,9 +130,7 @@ public struct WeightSweep: Sendable {
         let bound = histogram.coefficientCount > 0 ? histogram.bound
             : ReverseWaterFilling(components: [.init(count: 1, variance: 0)])
         for r in rows.indices {
-            rows[r].tensorBytes = zip(source.tensors, rows[r].types).reduce(0) { total, pair in
-                total + (pair.1.rowBytes(pair.0.shape[0]) ?? 0) * (pair.0.elementCount / pair.0.shape[0])
-            }
+            rows[r].tensorBytes = zip(source.tensors, rows[r].types).reduce(0) { $0 + ($1.0.byteCount(as: $1.1) ?? 0) }
             rows[r].boundBits = bound.point(weightedDistortion: rows[r].weightedNoise).bits
             rows[r].boundNoise = bound.point(bits: rows[r].bits).weightedDistortion
         }
@@ -145,20 +143,20 @@ public struct WeightSweep: Sendable {
     /// Every tensor's format for `type`: llama-quantize's pure recipe of the
     /// file type whose default it is (fallbacks included, norms kept).
     static func plan(_ source: any TensorSource, type: GGMLType) throws -> [GGMLType] {
-        let tensors = source.tensors.map { QuantizationRecipe.Tensor(name: $0.name, shape: $0.shape, type: $0.type) }
+        let tensors = source.tensors.map(QuantizationRecipe.Tensor.init)
         return QuantizationRecipe(fileType: fileType(for: type), pure: true)
             .types(for: tensors, model: try ModelQuantizer.modelShape(of: source))
     }
 
     static func fileType(for type: GGMLType) -> LlamaFileType {
-        guard let fileType = LlamaFileType.allCases.first(where: { $0.defaultType == type }) else {
+        guard let fileType = LlamaFileType(defaultType: type) else {
             preconditionFailure("no llama.cpp file type has \(type) as its default")
         }
         return fileType
     }
 
     private static func isQuantizable(_ info: GGUFTensorInfo) -> Bool {
-        QuantizationRecipe.allowsQuantization(.init(name: info.name, shape: info.shape, type: info.type))
+        QuantizationRecipe.allowsQuantization(.init(info))
     }
 
     /// Adds the tensor's groups of 32 weights along each row (the last

@@ -28,10 +28,16 @@ public struct GGUFTensorInfo: Sendable, Hashable {
     public var rowCount: Int { shape.dropFirst().reduce(1, *) }
 
     public var byteCount: Int {
-        guard let rowBytes = type.rowBytes(rowLength) else {
+        guard let bytes = byteCount(as: type) else {
             preconditionFailure("tensor '\(name)': row of \(rowLength) is not a whole number of \(type.name) blocks")
         }
-        return rowBytes * rowCount
+        return bytes
+    }
+
+    /// The tensor's bytes in `format`, or nil when its rows are not a whole
+    /// number of the format's blocks.
+    public func byteCount(as format: GGMLType) -> Int? {
+        format.rowBytes(rowLength).map { $0 * rowCount }
     }
 
     /// Checks dimensions as a file gives them (uint64 each) against ggml's

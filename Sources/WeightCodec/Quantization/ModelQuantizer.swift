@@ -47,7 +47,7 @@ public struct ModelQuantizer {
     public init(source: any TensorSource, recipe: QuantizationRecipe, importance: ImportanceMatrix? = nil,
                 reference: Bool = false, pruning: Pruning? = nil) throws {
         let model = try Self.modelShape(of: source)
-        let tensors = source.tensors.map { QuantizationRecipe.Tensor(name: $0.name, shape: $0.shape, type: $0.type) }
+        let tensors = source.tensors.map(QuantizationRecipe.Tensor.init)
         try self.init(source: source, types: recipe.types(for: tensors, model: model), fileType: recipe.fileType,
                       importance: importance, reference: reference, pruning: pruning)
     }
@@ -62,10 +62,10 @@ public struct ModelQuantizer {
         self.importance = importance
         self.reference = reference
         self.pruning = pruning
-        let tensors = source.tensors.map { QuantizationRecipe.Tensor(name: $0.name, shape: $0.shape, type: $0.type) }
+        let tensors = source.tensors.map(QuantizationRecipe.Tensor.init)
         plan = try zip(source.tensors, types).enumerated().map { index, pair in
             let (info, type) = pair
-            guard let bytes = type.rowBytes(info.shape[0]).map({ $0 * (info.elementCount / max(info.shape[0], 1)) }) else {
+            guard let bytes = info.byteCount(as: type) else {
                 throw QuantizeError.rowNotWholeBlocks(tensor: info.name, rowLength: info.shape[0], type: type)
             }
             let hasEntry = importance?.entries[info.name] != nil

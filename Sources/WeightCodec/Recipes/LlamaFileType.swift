@@ -66,6 +66,13 @@ public enum LlamaFileType: UInt32, Sendable, Hashable, CaseIterable, CustomStrin
         }
     }
 
+    /// The first file type whose recipe's default format is `type` (Q4_K:
+    /// Q4_K_S), to name a file by; llama.cpp only displays it.
+    public init?(defaultType type: GGMLType) {
+        guard let match = Self.allCases.first(where: { $0.defaultType == type }) else { return nil }
+        self = match
+    }
+
     /// The file type that names a file whose tensors are all `type`, for
     /// `--type Q8_0` given as a block format.
     public init?(uniform type: GGMLType) {

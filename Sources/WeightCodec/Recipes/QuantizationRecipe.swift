@@ -40,6 +40,10 @@ public struct QuantizationRecipe {
             self.shape = shape
             self.type = type
         }
+
+        public init(_ info: GGUFTensorInfo) {
+            self.init(name: info.name, shape: info.shape, type: info.type)
+        }
     }
 
     /// A `--tensor-type` rule: tensors whose name matches get `type`.

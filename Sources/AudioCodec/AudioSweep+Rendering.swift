@@ -1,6 +1,6 @@
 import RateDistortion
 
-extension AudioSweep {
+extension AudioSweep: NotedTableReport {
     public var title: String {
         "\(name): \(formatFixed(Double(samples) / Double(sampleRate), decimals: 2)) s at \(sampleRate) Hz, "
             + "\(channels == 1 ? "mono" : "\(channels) channels") as coded, constant bitrates"
@@ -52,17 +52,8 @@ extension AudioSweep {
         ]
     }
 
-    public func rendered(as format: ReportFormat) -> String {
-        switch format {
-        case .csv: return table().csv()
-        case .json: return json().serialized() + "\n"
-        case .table: return "\(title)\n\n" + table().text() + "\n" + notes().joined(separator: "\n") + "\n"
-        case .markdown: return "## \(title)\n\n" + table().markdown() + "\n" + notes().joined(separator: "\n\n") + "\n"
-        }
-    }
-
     public func json() -> JSONValue {
-        guard case let .array(summaries) = table().json() else { preconditionFailure("a table renders as a JSON array") }
+        let summaries = table().jsonMembers()
         return .object([
             ("title", .string(title)),
             ("name", .string(name)),
@@ -71,17 +62,15 @@ extension AudioSweep {
             ("samples", .number(Double(samples))),
             ("frames", .number(Double(frameCount))),
             ("perceptual_entropy_note", .string(perceptualEntropyNote)),
-            ("rows", .array(zip(rows, summaries).map { row, summary in
-                guard case var .object(members) = summary else { preconditionFailure("rows are objects") }
-                members += [
+            ("rows", .array(zip(rows, summaries).map { row, members in
+                .object(members + [
                     ("file_bytes", .number(Double(row.fileBytes))),
                     ("perceptual_entropy_bits", .number(row.perceptualEntropyBits)),
                     ("bands_with_energy", .number(Double(row.bandsWithEnergy))),
                     ("zeroed_masked", .number(Double(row.zeroedMasked))),
                     ("zeroed_lowpass", .number(Double(row.zeroedLowpass))),
                     ("worst_frames", .array(row.worstFrames.map { .number(Double($0)) })),
-                ]
-                return .object(members)
+                ])
             })),
         ])
     }

@@ -13,7 +13,7 @@ struct AudioSweepTests {
 
     static let sweep = Result { try AudioSweep.run(audio, name: "tone+noise", bitrates: [32, 64, 128, 320]) }
 
-    @Test func ratesSNRAndTailsOrder() throws {
+    @Test func ratesSNRTailsAndDiscardsOrder() throws {
         let sweep = try Self.sweep.get()
         #expect(sweep.rows.map(\.kbps) == [32, 64, 128, 320])
         #expect(sweep.channels == 1 && sweep.codedSamples == Self.audio.frameCount)
@@ -22,7 +22,16 @@ struct AudioSweepTests {
             #expect(low.snrDB < high.snrDB, "SNR \(low.snrDB) dB at \(low.kbps) ≥ \(high.snrDB) dB at \(high.kbps)")
             #expect(low.meanNMRDB > high.meanNMRDB, "NMR \(low.meanNMRDB) dB at \(low.kbps) ≤ \(high.meanNMRDB) dB at \(high.kbps)")
         }
+        // White noise reaches Nyquist: the lower the lowpass, the more bands it removes whole (non-strictly:
+        // a lowpass inside the last band, from 16 kHz up, removes none).
+        let first = sweep.rows.first!, last = sweep.rows.last!
+        #expect(first.lowpassHz < last.lowpassHz)
+        #expect(first.lowpassShare > 0.2, "a 32 kbit/s lowpass removes the bands above it")
+        for (low, high) in zip(sweep.rows, sweep.rows.dropFirst()) {
+            #expect(low.lowpassShare >= high.lowpassShare, "lowpassed at \(low.kbps) < at \(high.kbps)")
+        }
         for row in sweep.rows {
+            #expect(row.zeroedMasked + row.zeroedLowpass <= row.bandsWithEnergy)
             #expect(row.worstFrameNMRDB >= row.meanNMRDB)
             #expect(row.worstFrameNMRDB >= row.worstFramesNMRDB)
         }

@@ -65,6 +65,7 @@ struct SweepAudioCommandTests {
         let first = report.rows.first!, last = report.rows.last!
         #expect(first.lowpass_hz < last.lowpass_hz)
         #expect(first.masked_percent + first.lowpass_percent > last.masked_percent + last.lowpass_percent)
+        #expect(first.lowpass_percent > 0, "the chirp rises above 5.5 kHz")
         #expect(report.perceptual_entropy_note.hasPrefix("perceptual entropy (Johnston, 1988)"))
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AudioCodec
 import Foundation
 import RateDistortion
 import WeightCodec
@@ -30,6 +31,7 @@ protocol PlottedReport {
 
 extension RDSweep: PlottedReport {}
 extension WeightSweep: PlottedReport {}
+extension AudioSweep: PlottedReport {}
 
 /// A comma-separated list of numbers, e.g. `0.5,1,2`.
 struct NumberList: ExpressibleByArgument {

@@ -4,7 +4,7 @@ import RateDistortion
 struct Sweep: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Rate-distortion sweeps: measured points, the bound, and what was discarded.",
-        subcommands: [SweepSource.self, SweepWeights.self]
+        subcommands: [SweepAudio.self, SweepSource.self, SweepWeights.self]
     )
 }
 

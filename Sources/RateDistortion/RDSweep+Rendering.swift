@@ -15,6 +15,26 @@ extension ReportTable {
     }
 }
 
+/// A report that is one table with notes under it, rendered alike in every format.
+public protocol NotedTableReport {
+    var title: String { get }
+    func table() -> ReportTable
+    /// The lines under the table: what its figures are.
+    func notes() -> [String]
+    func json() -> JSONValue
+}
+
+extension NotedTableReport {
+    public func rendered(as format: ReportFormat) -> String {
+        switch format {
+        case .csv: return table().csv()
+        case .json: return json().serialized() + "\n"
+        case .table: return "\(title)\n\n" + table().text() + "\n" + notes().joined(separator: "\n") + "\n"
+        case .markdown: return "## \(title)\n\n" + table().markdown() + "\n" + notes().joined(separator: "\n\n") + "\n"
+        }
+    }
+}
+
 extension RDSweep {
     /// The summary table: one row per operating point, tails beside means.
     public func table() -> ReportTable {
@@ -83,8 +103,7 @@ extension RDSweep {
 
     /// Everything, per partition included.
     public func json() -> JSONValue {
-        let rows = table().json()
-        guard case let .array(summaries) = rows else { preconditionFailure("a table renders as a JSON array") }
+        let summaries = table().jsonMembers()
         return .object([
             ("title", .string(title)),
             ("unit", .string(unit)),
@@ -93,11 +112,7 @@ extension RDSweep {
                 ("note", .string(boundNote)),
                 ("curve", .array(boundCurve.map { .array([.number($0.rate), .number($0.snrDB)]) })),
             ])),
-            ("points", .array(zip(points, summaries).map { p, summary in
-                guard case var .object(members) = summary else { preconditionFailure("rows are objects") }
-                members.append(("discard", p.discard.json()))
-                return .object(members)
-            })),
+            ("points", .array(zip(points, summaries).map { p, members in .object(members + [("discard", p.discard.json())]) })),
         ])
     }
 

@@ -106,16 +106,19 @@ public struct ReportTable: Sendable, Hashable {
     }
 
     /// One JSON object per row, keyed by the columns' machine keys.
-    public func json() -> JSONValue {
-        .array(rows.map { row in
-            .object(zip(columns, row).map { column, cell in
+    public func json() -> JSONValue { .array(jsonMembers().map { .object($0) }) }
+
+    /// Each row's members as `json()` keys them, for a report to add its own before closing the object.
+    public func jsonMembers() -> [[(String, JSONValue)]] {
+        rows.map { row in
+            zip(columns, row).map { column, cell in
                 switch cell {
                 case let .text(s): return (column.key, .string(s))
                 case let .number(x): return (column.key, .number(x))
                 case let .integer(n): return (column.key, .number(Double(n)))
                 }
-            })
-        })
+            }
+        }
     }
 }
 

@@ -7,6 +7,9 @@ public struct SVGPlot: Sendable {
     public enum Style: Sendable {
         /// Measured points, joined, with markers.
         case measured
+        /// A measured tail beside a mean (the worst frames, the worst groups):
+        /// dotted, with open markers.
+        case tail
         /// A theoretical bound; `shadeAbove` shades the region beyond it.
         case bound(shadeAbove: Bool)
     }
@@ -92,12 +95,15 @@ public struct SVGPlot: Sendable {
                 }
                 out += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"#444\" stroke-width=\"2\" stroke-dasharray=\"6 4\" clip-path=\"url(#plot-area)\"/>\n"
                 out += "<line x1=\"\(f(legendX))\" y1=\"\(f(legendY))\" x2=\"\(f(legendX + 24))\" y2=\"\(f(legendY))\" stroke=\"#444\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>\n"
-            case .measured:
+            case .measured, .tail:
                 let c = Self.palette[colour % Self.palette.count]
                 colour += 1
-                out += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(c)\" stroke-width=\"1.8\" clip-path=\"url(#plot-area)\"/>\n"
+                let isTail = if case .tail = s.style { true } else { false }
+                let dash = isTail ? " stroke-dasharray=\"2 3\"" : ""
+                let marker = isTail ? "fill=\"white\" stroke=\"\(c)\" stroke-width=\"1.5\"" : "fill=\"\(c)\""
+                out += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(c)\" stroke-width=\"1.8\"\(dash) clip-path=\"url(#plot-area)\"/>\n"
                 for p in points {
-                    out += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"3.2\" fill=\"\(c)\"/>\n"
+                    out += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"3.2\" \(marker)/>\n"
                 }
                 let markers = points.map { (px($0.x), py($0.y)) }
                 for (p, label) in zip(s.points, s.labels) where p.x.isFinite && p.y.isFinite {
@@ -105,8 +111,8 @@ public struct SVGPlot: Sendable {
                     placed.append(spot.box)
                     out += "<text x=\"\(f(spot.x))\" y=\"\(f(spot.y))\" text-anchor=\"\(spot.anchor)\" font-size=\"10\" fill=\"\(c)\">\(escaped(label))</text>\n"
                 }
-                out += "<line x1=\"\(f(legendX))\" y1=\"\(f(legendY))\" x2=\"\(f(legendX + 24))\" y2=\"\(f(legendY))\" stroke=\"\(c)\" stroke-width=\"2\"/>\n"
-                out += "<circle cx=\"\(f(legendX + 12))\" cy=\"\(f(legendY))\" r=\"3.2\" fill=\"\(c)\"/>\n"
+                out += "<line x1=\"\(f(legendX))\" y1=\"\(f(legendY))\" x2=\"\(f(legendX + 24))\" y2=\"\(f(legendY))\" stroke=\"\(c)\" stroke-width=\"2\"\(dash)/>\n"
+                out += "<circle cx=\"\(f(legendX + 12))\" cy=\"\(f(legendY))\" r=\"3.2\" \(marker)/>\n"
             }
             out += "<text x=\"\(f(legendX + 30))\" y=\"\(f(legendY + 4))\">\(escaped(s.name))</text>\n"
         }

@@ -102,6 +102,23 @@ struct RenderingTests {
         #expect(parser.parse())
     }
 
+    /// A tail is drawn dotted with open markers, in a colour of its own; a mean beside it solid and filled.
+    @Test func aTailIsDottedWithOpenMarkers() {
+        var plot = SVGPlot(title: "t", xLabel: "x", yLabel: "y")
+        plot.series = [.init(name: "mean", points: [(0, 0), (1, 1)], style: .measured),
+                       .init(name: "worst", points: [(0, 2), (1, 3)], style: .tail)]
+        let svg = plot.svg()
+        #expect(XMLParser(data: Data(svg.utf8)).parse())
+        let lines = svg.split(separator: "\n")
+        let polylines = lines.filter { $0.hasPrefix("<polyline") }
+        #expect(polylines.count == 2)
+        #expect(!polylines[0].contains("stroke-dasharray") && polylines[1].contains("stroke-dasharray=\"2 3\""))
+        #expect(polylines[0].contains("#1f77b4") && polylines[1].contains("#d62728"))
+        // Two points and a legend marker each.
+        #expect(lines.filter { $0.hasPrefix("<circle") && $0.contains("fill=\"#1f77b4\"") }.count == 3)
+        #expect(lines.filter { $0.hasPrefix("<circle") && $0.contains("fill=\"white\" stroke=\"#d62728\"") }.count == 3)
+    }
+
     /// Labels of points close together go to different sides, so no two overlap.
     @Test func pointLabelsDoNotOverlap() {
         var plot = SVGPlot(title: "t", xLabel: "x", yLabel: "y")

@@ -8,7 +8,7 @@ public struct EncodingAnalysis: Sendable {
     public enum Zeroing: String, Sendable {
         /// The allocator gave it no bits: its loss costs least against the threshold.
         case masked
-        /// It lies above the lowpass.
+        /// The lowpass removed all its energy.
         case lowpass
     }
 
@@ -80,7 +80,6 @@ public struct EncodingAnalysis: Sendable {
     /// Collects a frame as it is coded.
     struct Builder {
         let sampleRate: Int
-        let cutoffHz: Double
         let longEdges: [Int]
         let shortEdges: [Int]
         /// Keep every band, not only the tallies.
@@ -91,9 +90,8 @@ public struct EncodingAnalysis: Sendable {
         private var longBands: [BandSummary]
         private var withEnergy = 0, masked = 0, lowpassed = 0
 
-        init(sampleRate: Int, cutoffHz: Double, longEdges: [Int], shortEdges: [Int], perBand: Bool) {
+        init(sampleRate: Int, longEdges: [Int], shortEdges: [Int], perBand: Bool) {
             self.sampleRate = sampleRate
-            self.cutoffHz = cutoffHz
             self.longEdges = longEdges
             self.shortEdges = shortEdges
             self.perBand = perBand
@@ -105,32 +103,37 @@ public struct EncodingAnalysis: Sendable {
             }
         }
 
-        mutating func add(frame: Int, kbps: Int, midSide: Bool, inputs: [[GranuleInput]], coded: [[CodedGranule]]) {
+        /// - Parameter unfiltered: per granule and channel, the lines as coded
+        ///   (mid/side in a mid/side frame) before the lowpass zeroed them.
+        mutating func add(frame: Int, kbps: Int, midSide: Bool, inputs: [[GranuleInput]], unfiltered: [[[Float]]],
+                          coded: [[CodedGranule]]) {
             var weightedNTR = 0.0, lines = 0, worst = -Double.infinity, bits = 0
             for granule in inputs.indices {
                 for channel in inputs[granule].indices {
-                    let input = inputs[granule][channel], result = coded[granule][channel]
+                    let input = inputs[granule][channel], result = coded[granule][channel], source = unfiltered[granule][channel]
                     bits += result.info.part23Length
                     for (b, band) in input.layout.bands.enumerated() {
                         let count = band.lines.count
                         let energy = band.lines.reduce(0.0) { $0 + Double(input.lines[$1]) * Double(input.lines[$1]) }
+                        let sourceEnergy = band.lines.reduce(0.0) { $0 + Double(source[$1]) * Double(source[$1]) }
                         let zeros = band.lines.reduce(0) { $0 + (result.values[$1] == 0 ? 1 : 0) }
                         let outcome = PartitionOutcome(index: nmr.partitions, count: count, power: energy / Double(count),
                                                        tolerance: input.tolerance[b], bits: Double(result.bandBits[b]),
                                                        noisePower: result.bandNoise[b] / Double(count), zeroedCoefficients: zeros)
                         let number = input.layout.short ? b / 3 : b
                         let (low, high) = frequencies(number, short: input.layout.short)
+                        // Silent as coded with energy at the input: masked if the lowpass left it some, else lowpassed.
                         var zeroed: Zeroing?
-                        if energy > 0 && zeros == count { zeroed = low >= cutoffHz ? .lowpass : .masked }
+                        if sourceEnergy > 0 && zeros == count { zeroed = energy > 0 ? .masked : .lowpass }
                         nmr.add(noiseToTolerance: outcome.noiseToTolerance, count: count)
-                        if energy > 0 { withEnergy += 1 }
+                        if sourceEnergy > 0 { withEnergy += 1 }
                         if zeroed == .masked { masked += 1 }
                         if zeroed == .lowpass { lowpassed += 1 }
                         if !input.layout.short {
                             longBands[b].nmr.add(noiseToTolerance: outcome.noiseToTolerance, count: count)
                             longBands[b].bitsTotal += outcome.bits
                             longBands[b].occurrences += 1
-                            if energy > 0 { longBands[b].withEnergy += 1 }
+                            if sourceEnergy > 0 { longBands[b].withEnergy += 1 }
                             if zeroed == .masked { longBands[b].zeroedMasked += 1 }
                             if zeroed == .lowpass { longBands[b].zeroedLowpass += 1 }
                         }

@@ -150,19 +150,26 @@ public enum Layer3Encoder {
         var blockTypeCounts = [0, 0, 0, 0]
         var bitrateCounts = [Int](repeating: 0, count: 15)
         var analysis = settings.analysis
-            ? EncodingAnalysis.Builder(sampleRate: audio.sampleRate, cutoffHz: cutoff, longEdges: longEdges, shortEdges: shortEdges,
+            ? EncodingAnalysis.Builder(sampleRate: audio.sampleRate, longEdges: longEdges, shortEdges: shortEdges,
                                        perBand: settings.analysisPerBand)
             : nil
         var perceptualEntropy = [Double]()
         for frame in 0..<frameCount {
             // Both granules' lines and tolerances first: mid/side is decided per frame.
             var inputs = [[GranuleInput]]()
+            // With the analysis, the lines before the lowpass too: it counts what the lowpass removed.
+            var unfiltered = [[GranuleInput]]()
             for granule in 0..<2 {
                 let index = frame * 2 + granule
                 let layout = layouts[blockTypes[index]]
                 let start = index * ISO11172_3.granuleLength
+                if analysis != nil { unfiltered.append([]) }
                 inputs.append((0..<channels).map { channel in
                     analyses[channel].granule(from: input[channel], start: start, blockType: layout.blockType, into: &transformed)
+                    if analysis != nil {
+                        let lines = layout.short ? shortOrder.map { transformed[$0] } : transformed
+                        unfiltered[granule].append(GranuleInput(lines: lines, tolerance: [], layout: layout))
+                    }
                     // The lowpass: lines (or short-block frequencies) from the cutoff up are zero.
                     let lowpassStart = layout.short ? 3 * ((cutoffLine + 2) / 3) : cutoffLine
                     for i in lowpassStart..<576 { transformed[i] = 0 }
@@ -192,8 +199,9 @@ public enum Layer3Encoder {
             var granules = [Array(coded[0..<channels]), Array(coded[channels...])]
             for granule in 0..<2 { blockTypeCounts[inputs[granule][0].layout.blockType] += 1 }
             shareScalefactors(&granules, &sideInfo)
+            if stereo.midSide && analysis != nil { unfiltered = unfiltered.map(midSideInputs) }
             analysis?.add(frame: frame, kbps: ISO11172_3.bitrates[bitrateIndex], midSide: stereo.midSide,
-                          inputs: inputs, coded: granules)
+                          inputs: inputs, unfiltered: unfiltered.map { $0.map(\.lines) }, coded: granules)
             var mainData = BitWriter(reservingBytes: 2 * stream.slotBytes)
             for granule in 0..<2 {
                 for channel in 0..<channels {

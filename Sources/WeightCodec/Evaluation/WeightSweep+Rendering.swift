@@ -1,6 +1,6 @@
 import RateDistortion
 
-extension WeightSweep {
+extension WeightSweep: NotedTableReport {
     /// One row's figures, per weight of the quantized tensors.
     public struct Figures: Sendable, Hashable {
         /// Bits per weight spent, block scales and fallbacks included.
@@ -107,17 +107,8 @@ extension WeightSweep {
         return lines
     }
 
-    public func rendered(as format: ReportFormat) -> String {
-        switch format {
-        case .csv: return table().csv()
-        case .json: return json().serialized() + "\n"
-        case .table: return "\(title)\n\n" + table().text() + "\n" + notes().joined(separator: "\n") + "\n"
-        case .markdown: return "## \(title)\n\n" + table().markdown() + "\n" + notes().joined(separator: "\n\n") + "\n"
-        }
-    }
-
     public func json() -> JSONValue {
-        guard case let .array(summaries) = table().json() else { preconditionFailure("a table renders as a JSON array") }
+        let summaries = table().jsonMembers()
         return .object([
             ("title", .string(title)),
             ("model", .string(model)),
@@ -132,11 +123,9 @@ extension WeightSweep {
                 ("note", .string(boundNote)),
                 ("curve", .array(boundCurve().map { .array([.number($0.rate), .number($0.snrDB)]) })),
             ])),
-            ("rows", .array(zip(rows, summaries).map { row, summary in
-                guard case var .object(members) = summary else { preconditionFailure("rows are objects") }
+            ("rows", .array(zip(rows, summaries).map { row, members in
                 let taken = row.fallbacks.sorted { $0.key.rawValue < $1.key.rawValue }
-                members.append(("fallbacks", .object(taken.map { ($0.key.name, .number(Double($0.value))) })))
-                return .object(members)
+                return .object(members + [("fallbacks", .object(taken.map { ($0.key.name, .number(Double($0.value))) }))])
             })),
         ])
     }

@@ -1,0 +1,57 @@
+@testable import AudioCodec
+import Foundation
+import Testing
+
+/// `AudioSweep` on two seconds of a tone in white noise, mono, 44.1 kHz.
+struct AudioSweepTests {
+    static let audio: PCMAudio = {
+        let rate = 44100, count = 2 * rate
+        let tone = TestSignal.sine.samples(count: count, rate: rate, channel: 0)
+        let noise = TestSignal.whiteNoise.samples(count: count, rate: rate, channel: 0)
+        return PCMAudio(sampleRate: rate, channels: [zip(tone, noise).map { $0 + 0.1 * $1 }])
+    }()
+
+    static let sweep = Result { try AudioSweep.run(audio, name: "tone+noise", bitrates: [32, 64, 128, 320]) }
+
+    @Test func ratesSNRTailsAndDiscardsOrder() throws {
+        let sweep = try Self.sweep.get()
+        #expect(sweep.rows.map(\.kbps) == [32, 64, 128, 320])
+        #expect(sweep.channels == 1 && sweep.codedSamples == Self.audio.frameCount)
+        for (low, high) in zip(sweep.rows, sweep.rows.dropFirst()) {
+            #expect(sweep.bitsPerSample(low) < sweep.bitsPerSample(high))
+            #expect(low.snrDB < high.snrDB, "SNR \(low.snrDB) dB at \(low.kbps) ≥ \(high.snrDB) dB at \(high.kbps)")
+            #expect(low.meanNMRDB > high.meanNMRDB, "NMR \(low.meanNMRDB) dB at \(low.kbps) ≤ \(high.meanNMRDB) dB at \(high.kbps)")
+        }
+        // White noise reaches Nyquist: the lower the lowpass, the more bands it removes whole (non-strictly:
+        // a lowpass inside the last band, from 16 kHz up, removes none).
+        let first = sweep.rows.first!, last = sweep.rows.last!
+        #expect(first.lowpassHz < last.lowpassHz)
+        #expect(first.lowpassShare > 0, "a 32 kbit/s lowpass removes the bands above it")
+        for (low, high) in zip(sweep.rows, sweep.rows.dropFirst()) {
+            #expect(low.lowpassShare >= high.lowpassShare, "lowpassed at \(low.kbps) < at \(high.kbps)")
+        }
+        for row in sweep.rows {
+            #expect(row.zeroedMasked + row.zeroedLowpass <= row.bandsWithEnergy)
+            #expect(row.worstFrameNMRDB >= row.meanNMRDB)
+            #expect(row.worstFrameNMRDB >= row.worstFramesNMRDB)
+        }
+    }
+
+    /// The sweep's figures are those of `lossy encode`'s own path: the same
+    /// bytes, the same analysis, and the SNR of the ghost.
+    @Test func aRowIsWhatTheEncoderAndTheGhostSay() throws {
+        let row = try #require(try Self.sweep.get().rows.first { $0.kbps == 128 })
+        var settings = EncoderSettings(bitrate: 128)
+        settings.analysis = true
+        let encoded = try Layer3Encoder.encode(Self.audio, settings: settings)
+        let analysis = try #require(encoded.analysis)
+        #expect(row.fileBytes == encoded.bytes.count)
+        #expect(row.meanNMRDB == analysis.nmr.meanDB)
+        #expect(row.worstFrameNMRDB == analysis.frames.map(\.meanNMRDB).max())
+        #expect(row.zeroedMasked == analysis.zeroedMasked && row.zeroedLowpass == analysis.zeroedLowpass)
+        #expect(row.perceptualEntropyBits == encoded.perceptualEntropy.reduce(0, +))
+        let decoded = try Layer3Decoder.decode(encoded.bytes).audio
+        #expect(decoded.frameCount == Self.audio.frameCount, "the decoder trims to the input's length")
+        #expect(row.snrDB == Ghost(input: Self.audio, decoded: decoded).decibelsBelowInput)
+    }
+}

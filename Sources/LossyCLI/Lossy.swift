@@ -11,7 +11,7 @@ struct Lossy: ParsableCommand {
             a Lagrangian allocator and the Shannon bound (reverse water-filling).
             """,
         version: "0.1.0",
-        subcommands: [Encode.self, Decode.self, Quantize.self, Evaluate.self, Imatrix.self, Calibrate.self, Sweep.self, Inspect.self, Bench.self]
+        subcommands: [Encode.self, Decode.self, Quantize.self, Evaluate.self, Imatrix.self, Calibrate.self, Sweep.self, Compare.self, Inspect.self, Bench.self]
     )
 
     /// Parses and runs, turning every failure into one line on stderr and a

@@ -228,10 +228,12 @@ struct Quantize: ParsableCommand {
         return targetSize.flatMap(Self.bytes).map(ModelBudget.fileBytes)
     }
 
-    /// --formats as block formats; nil where a name is not one lossy writes.
-    private var formatList: [GGMLType?] {
+    private var formatList: [GGMLType?] { Self.formatList(formats) }
+
+    /// A comma-separated list as block formats; nil where a name is not one lossy writes.
+    static func formatList(_ formats: String) -> [GGMLType?] {
         formats.split(separator: ",", omittingEmptySubsequences: false).map { name in
-            GGMLType(name: String(name)).flatMap { GGMLType.writable.contains($0) ? $0 : nil }
+            GGMLType(name: String(name).trimmingCharacters(in: .whitespaces)).flatMap { GGMLType.writable.contains($0) ? $0 : nil }
         }
     }
 

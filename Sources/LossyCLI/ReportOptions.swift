@@ -32,6 +32,7 @@ protocol PlottedReport {
 extension RDSweep: PlottedReport {}
 extension WeightSweep: PlottedReport {}
 extension AudioSweep: PlottedReport {}
+extension CompressionComparison: PlottedReport {}
 
 /// A comma-separated list of numbers, e.g. `0.5,1,2`.
 struct NumberList: ExpressibleByArgument {
@@ -64,8 +65,4 @@ where Name.RawValue == String {
 
     var defaultValueDescription: String { values.map(\.rawValue).joined(separator: ",") }
     static var allValueStrings: [String] { Name.allCases.map(\.rawValue) }
-}
-
-func formatNumber(_ x: Double) -> String {
-    x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : x.description
 }

@@ -18,6 +18,11 @@ public func formatFixed(_ value: Double, decimals: Int) -> String {
     return decimals == 0 ? sign + integerPart : sign + integerPart + "." + fraction
 }
 
+/// A number as a person typed it: `4` for 4.0, `2.5` for 2.5.
+public func formatNumber(_ x: Double) -> String {
+    x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : x.description
+}
+
 /// Scientific rendering for values of any magnitude: `formatScientific(12345.6)`
 /// is `"1.23e4"`, with `digits` significant digits; zero is `"0"`.
 public func formatScientific(_ value: Double, digits: Int = 3) -> String {

@@ -87,9 +87,10 @@ public struct RDSweep: Sendable {
     }
 
     /// The bound's SNR from rate 0 to `maxRate`, every `step` bits per unit.
+    /// - Parameter samples: what the rate is counted over; by default the bound's coefficients.
     public static func boundCurve(_ bound: ReverseWaterFilling, energy: Double, maxRate: Double,
-                                  step: Double = 0.05) -> [(rate: Double, snrDB: Double)] {
-        let samples = Double(bound.coefficientCount)
+                                  step: Double = 0.05, samples: Int? = nil) -> [(rate: Double, snrDB: Double)] {
+        let samples = Double(samples ?? bound.coefficientCount)
         return stride(from: 0, through: maxRate + step / 2, by: step).map { rate in
             let point = bound.point(bits: rate * samples)
             let noise = zip(point.noisePower, bound.components).reduce(0) { $0 + $1.0 * Double($1.1.count) }

@@ -31,6 +31,8 @@ public struct ReportTable: Sendable, Hashable {
         case text(String)
         case number(Double)
         case integer(Int)
+        /// No value for this row: "-" for people, empty in CSV, null in JSON.
+        case missing
     }
 
     public var columns: [Column]
@@ -49,6 +51,7 @@ public struct ReportTable: Sendable, Hashable {
         case let .number(x):
             return column.significantDigits.map { formatScientific(x, digits: $0) } ?? formatFixed(x, decimals: column.decimals)
         case let .integer(n): return String(n)
+        case .missing: return "-"
         }
     }
 
@@ -57,6 +60,7 @@ public struct ReportTable: Sendable, Hashable {
         case let .text(s): return s
         case let .number(x): return x.description
         case let .integer(n): return String(n)
+        case .missing: return ""
         }
     }
 
@@ -116,6 +120,7 @@ public struct ReportTable: Sendable, Hashable {
                 case let .text(s): return (column.key, .string(s))
                 case let .number(x): return (column.key, .number(x))
                 case let .integer(n): return (column.key, .number(Double(n)))
+                case .missing: return (column.key, .null)
                 }
             }
         }

@@ -78,6 +78,12 @@ public struct ReverseWaterFilling: Sendable {
                      bitsPerCoefficient: perCoefficient, noisePower: noise)
     }
 
+    /// The share of the coefficients that get no bits at `point`: what the bound discards.
+    public func discardedShare(at point: Point) -> Double {
+        let discarded = zip(components, point.discarded).reduce(0) { $0 + ($1.1 ? $1.0.count : 0) }
+        return Double(discarded) / Double(max(1, coefficientCount))
+    }
+
     /// The least weighted distortion reachable with `bits` in total.
     public func point(bits budget: Double) -> Point {
         precondition(budget >= 0, "negative budget")

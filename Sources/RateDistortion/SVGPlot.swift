@@ -20,13 +20,18 @@ public struct SVGPlot: Sendable {
         public var style: Style
         /// A label beside each measured point (e.g. its format), or none.
         public var labels: [String]
+        /// A colour (e.g. "#1f77b4") shared with related series; nil: the
+        /// next of the palette for measured points, dark grey for a bound.
+        public var colour: String?
 
-        public init(name: String, points: [(x: Double, y: Double)], style: Style, labels: [String] = []) {
+        public init(name: String, points: [(x: Double, y: Double)], style: Style, labels: [String] = [],
+                    colour: String? = nil) {
             precondition(labels.isEmpty || labels.count == points.count, "one label per point, or none")
             self.name = name
             self.points = points
             self.style = style
             self.labels = labels
+            self.colour = colour
         }
     }
 
@@ -42,7 +47,7 @@ public struct SVGPlot: Sendable {
         self.series = series
     }
 
-    private static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"]
+    public static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"]
     private static let width = 760.0, height = 480.0
     private static let left = 70.0, right = 210.0, top = 44.0, bottom = 56.0
 
@@ -89,15 +94,16 @@ public struct SVGPlot: Sendable {
             let legendX = Self.left + plotW + 16
             switch s.style {
             case let .bound(shadeAbove):
+                let c = s.colour ?? "#444"
                 if shadeAbove, let first = points.first, let last = points.last {
                     let area = "\(f(px(first.x))),\(f(Self.top)) " + path + " \(f(px(last.x))),\(f(Self.top))"
-                    out += "<polygon points=\"\(area)\" fill=\"#999\" fill-opacity=\"0.15\" stroke=\"none\" clip-path=\"url(#plot-area)\"/>\n"
+                    out += "<polygon points=\"\(area)\" fill=\"\(s.colour ?? "#999")\" fill-opacity=\"0.12\" stroke=\"none\" clip-path=\"url(#plot-area)\"/>\n"
                 }
-                out += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"#444\" stroke-width=\"2\" stroke-dasharray=\"6 4\" clip-path=\"url(#plot-area)\"/>\n"
-                out += "<line x1=\"\(f(legendX))\" y1=\"\(f(legendY))\" x2=\"\(f(legendX + 24))\" y2=\"\(f(legendY))\" stroke=\"#444\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>\n"
+                out += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(c)\" stroke-width=\"2\" stroke-dasharray=\"6 4\" clip-path=\"url(#plot-area)\"/>\n"
+                out += "<line x1=\"\(f(legendX))\" y1=\"\(f(legendY))\" x2=\"\(f(legendX + 24))\" y2=\"\(f(legendY))\" stroke=\"\(c)\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>\n"
             case .measured, .tail:
-                let c = Self.palette[colour % Self.palette.count]
-                colour += 1
+                let c = s.colour ?? Self.palette[colour % Self.palette.count]
+                if s.colour == nil { colour += 1 }
                 let isTail = if case .tail = s.style { true } else { false }
                 let dash = isTail ? " stroke-dasharray=\"2 3\"" : ""
                 let marker = isTail ? "fill=\"white\" stroke=\"\(c)\" stroke-width=\"1.5\"" : "fill=\"\(c)\""

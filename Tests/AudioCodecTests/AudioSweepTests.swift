@@ -34,6 +34,19 @@ struct AudioSweepTests {
             #expect(row.zeroedMasked + row.zeroedLowpass <= row.bandsWithEnergy)
             #expect(row.worstFrameNMRDB >= row.meanNMRDB)
             #expect(row.worstFrameNMRDB >= row.worstFramesNMRDB)
+            // The bounds: what the encoder spent never beats reverse water-filling at its own distortion.
+            #expect(sweep.boundRate(row) > 0 && sweep.boundRate(row) < sweep.bitsPerSample(row), "\(row.kbps)")
+            #expect((0...1).contains(row.boundZeroedShare) && (0...1).contains(row.zeroedEnergyShare))
+            let curve = sweep.signalBoundCurve()
+            let above = try #require(curve.first { $0.rate >= sweep.bitsPerSample(row) })
+            #expect(above.snrDB >= row.snrDB, "\(row.kbps) kbit/s: SNR \(row.snrDB) dB beyond the bound's \(above.snrDB)")
+            // White noise is alike in every frame: the worst 1 % sit within a few dB of the whole file's SNR.
+            #expect(row.worstFramesSNRDB <= row.snrDB + 1 && row.worstFramesSNRDB > row.snrDB - 10,
+                    "\(row.kbps) kbit/s: worst 1 % of frames \(row.worstFramesSNRDB) dB, whole file \(row.snrDB) dB")
+        }
+        for (low, high) in zip(sweep.rows, sweep.rows.dropFirst()) {
+            #expect(low.zeroedEnergyShare >= high.zeroedEnergyShare, "energy zeroed at \(low.kbps) < at \(high.kbps)")
+            #expect(low.zeroedLineShare >= high.zeroedLineShare)
         }
     }
 

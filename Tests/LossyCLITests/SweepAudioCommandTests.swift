@@ -77,8 +77,8 @@ struct SweepAudioCommandTests {
         let lines = run.stdout.split(separator: "\n").map(String.init)
         switch format {
         case "csv":
-            let header = "kbps,bits_per_sample,lowpass_hz,snr_db,mean_nmr_db,worst_1pct_frames_nmr_db,"
-                + "worst_frame_nmr_db,perceptual_entropy_bits_per_sample,masked_percent,lowpass_percent"
+            let header = "kbps,bits_per_sample,lowpass_hz,snr_db,worst_1pct_frames_snr_db,mean_nmr_db,worst_1pct_frames_nmr_db,"
+                + "worst_frame_nmr_db,perceptual_entropy_bits_per_sample,bound_bits_per_sample,gap_bits,masked_percent,lowpass_percent"
             #expect(lines.first == header)
             #expect(lines.count == 3)
         case "markdown":
@@ -100,11 +100,12 @@ struct SweepAudioCommandTests {
         #expect(run.status == 0, "stderr: \(run.stderr)")
         let svg = try String(contentsOf: folder.appendingPathComponent("rd.svg"), encoding: .utf8)
         #expect(svg.hasPrefix("<?xml") && svg.hasSuffix("</svg>\n"))
-        for series in [">SNR<", ">NMR mean<", ">NMR worst frame<", ">48k<", ">128k<", ">256k<"] {
+        for series in [">SNR bound<", ">SNR<", ">NMR mean<", ">NMR worst frame<", ">48k<", ">128k<", ">256k<"] {
             #expect(svg.contains(series), "no \(series) in the plot")
         }
-        // Three series of three points each, the tail dotted with open markers.
-        #expect(svg.components(separatedBy: "<polyline").count - 1 == 3)
+        // The bound shaded, three measured series of three points each, the tail dotted with open markers.
+        #expect(svg.components(separatedBy: "<polyline").count - 1 == 4)
+        #expect(svg.components(separatedBy: "<polygon").count - 1 == 1)
         #expect(svg.contains("stroke-dasharray=\"2 3\""))
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["rd.svg"])
     }

@@ -174,4 +174,34 @@ struct RenderingTests {
         let value = JSONValue.object([("s", .string("q\"\n\u{1}")), ("n", .number(.infinity)), ("i", .number(3))])
         #expect(value.serialized() == "{\n  \"s\": \"q\\\"\\n\\u0001\",\n  \"n\": null,\n  \"i\": 3\n}")
     }
+
+    /// Two domains at two budgets: a row per domain per budget, each domain's
+    /// own columns missing for the other ("-", empty, null), one colour per domain.
+    @Test func aComparisonShowsBothDomainsAtEveryBudget() throws {
+        func row(_ budget: Double, _ extra: CompressionComparison.Measure) -> CompressionComparison.Row {
+            .init(budget: budget, setting: "s\(Int(budget))", fits: true, rate: budget - 0.1, snrDB: 6 * budget,
+                  worstSNRDB: 6 * budget - 3, measures: [extra], boundRate: budget - 1, zeroedShare: 0.1,
+                  zeroedEnergyShare: 0.001, boundZeroedShare: 0.2, whereLost: "here")
+        }
+        let nmr = ReportTable.Column("NMR", unit: "dB", key: "nmr_db"), mse = ReportTable.Column("MSE", key: "mse")
+        let comparison = CompressionComparison(budgets: [2, 4], domains: [
+            .init(name: "audio", subject: "a.wav", coefficient: "sample", notes: ["a note"],
+                  rows: [row(2, .init(nmr, -3)), row(4, .init(nmr, -9))], boundCurve: [(0, 0), (5, 30)]),
+            .init(name: "weights", subject: "m", coefficient: "weight", notes: ["w note"],
+                  rows: [row(2, .init(mse, 1e-3)), row(4, .init(mse, 1e-4))], boundCurve: [(0, 0), (5, 31)]),
+        ])
+        let csv = comparison.rendered(as: .csv).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(csv[0] == "budget,domain,setting,fits,rate,snr_db,worst_1pct_snr_db,nmr_db,mse,bound_rate,gap,zeroed_percent,zeroed_energy_percent,bound_zeroed_percent,where")
+        #expect(csv[1].hasPrefix("2.0,audio,s2,yes,1.9,12.0,9.0,-3.0,,1.0,"))
+        #expect(csv[2].hasPrefix("2.0,weights,s2,yes,1.9,12.0,9.0,,0.001,1.0,"))
+        let text = comparison.rendered(as: .table)
+        #expect(text.contains("audio: a note") && text.contains("weights: w note"))
+        let json = comparison.json().serialized()
+        #expect(json.contains("\"nmr_db\": null") && json.contains("\"mse\": null"))
+        let svg = comparison.plot().svg()
+        #expect(svg.components(separatedBy: "<polygon").count - 1 == 2)
+        #expect(svg.contains("stroke=\"\(SVGPlot.palette[0])\" stroke-width=\"2\" stroke-dasharray=\"6 4\""))
+        #expect(svg.contains("stroke=\"\(SVGPlot.palette[1])\" stroke-width=\"2\" stroke-dasharray=\"6 4\""))
+        #expect(svg.contains(">audio worst 1%<") && svg.contains(">weights bound<"))
+    }
 }

@@ -114,4 +114,12 @@ struct TheoryTests {
         #expect(abs(mean) < 0.02)
         #expect(abs(variance - 1) < 0.02)
     }
+
+    /// The water above one component and below the other: the first is discarded, in proportion to its coefficients.
+    @Test func theBoundDiscardsTheComponentsUnderTheWater() {
+        let bound = ReverseWaterFilling(components: [.init(count: 30, variance: 0.01), .init(count: 10, variance: 100)])
+        #expect(bound.discardedShare(at: bound.point(waterLevel: 1)) == 0.75)
+        #expect(bound.discardedShare(at: bound.point(waterLevel: 0.001)) == 0)
+        #expect(bound.discardedShare(at: bound.point(waterLevel: 1000)) == 1)
+    }
 }

@@ -42,6 +42,31 @@ public struct EncodingAnalysis: Sendable {
         public var worstNMRDB: Double
         /// Main data bits of the frame's granules.
         public var bits: Int
+        /// The frame's input energy over its noise, lines as coded (the lowpass's removal counted as noise), in dB.
+        public var snrDB: Double
+        /// Whether the frame's input has any energy (a silent frame has no SNR).
+        public var hasEnergy: Bool
+    }
+
+    /// What the bound and the discard figures need, over every line of every
+    /// granule as coded (mid/side where the frame is): line energies before
+    /// the lowpass, so what it removed is counted as lost.
+    public struct Totals: Sendable {
+        /// Each band as a Gaussian of variance its energy per line over its
+        /// masking threshold per line: reverse water-filling over this is the
+        /// bound on the noise-to-mask distortion the encoder minimises.
+        public var maskedVariances = VarianceHistogram()
+        /// The same bands with tolerance 1: the bound on plain squared error.
+        public var variances = VarianceHistogram()
+        /// Σ lines × noise / threshold, the removal by the lowpass counted as noise.
+        public var noiseToMask = 0.0
+        /// Σ noise², and Σ x² of the input lines.
+        public var noiseEnergy = 0.0
+        public var signalEnergy = 0.0
+        /// Lines with energy coded as zero, of the lines with energy; Σ x² over them.
+        public var zeroedLines = 0
+        public var linesWithEnergy = 0
+        public var zeroedEnergy = 0.0
     }
 
     /// Every band of every granule, when the settings asked to keep them (`EncoderSettings.analysisPerBand`).
@@ -57,6 +82,14 @@ public struct EncodingAnalysis: Sendable {
     public var zeroedLowpass: Int
     /// The worst 1 % of frames by mean NMR (at least one), worst first.
     public var worstFrames: [Int]
+    public var totals: Totals
+
+    /// The SNR that the worst 1 % of frames with energy (at least one) stay at or below: the mildest of them, in dB.
+    public var worstFramesSNRDB: Double {
+        let snrs = frames.filter(\.hasEnergy).map(\.snrDB).sorted()
+        guard !snrs.isEmpty else { return .infinity }
+        return snrs[max(1, (snrs.count + 99) / 100) - 1]
+    }
 
     /// One long-block scalefactor band over the whole stream.
     public struct BandSummary: Sendable {
@@ -89,6 +122,7 @@ public struct EncodingAnalysis: Sendable {
         private var nmr = NoiseToToleranceTally()
         private var longBands: [BandSummary]
         private var withEnergy = 0, masked = 0, lowpassed = 0
+        private var totals = Totals()
 
         init(sampleRate: Int, longEdges: [Int], shortEdges: [Int], perBand: Bool) {
             self.sampleRate = sampleRate
@@ -108,6 +142,7 @@ public struct EncodingAnalysis: Sendable {
         mutating func add(frame: Int, kbps: Int, midSide: Bool, inputs: [[GranuleInput]], unfiltered: [[[Float]]],
                           coded: [[CodedGranule]]) {
             var weightedNTR = 0.0, lines = 0, worst = -Double.infinity, bits = 0
+            var frameSignal = 0.0, frameNoise = 0.0
             for granule in inputs.indices {
                 for channel in inputs[granule].indices {
                     let input = inputs[granule][channel], result = coded[granule][channel], source = unfiltered[granule][channel]
@@ -117,6 +152,23 @@ public struct EncodingAnalysis: Sendable {
                         let energy = band.lines.reduce(0.0) { $0 + Double(input.lines[$1]) * Double(input.lines[$1]) }
                         let sourceEnergy = band.lines.reduce(0.0) { $0 + Double(source[$1]) * Double(source[$1]) }
                         let zeros = band.lines.reduce(0) { $0 + (result.values[$1] == 0 ? 1 : 0) }
+                        var removed = 0.0
+                        for l in band.lines {
+                            let x = Double(source[l]), d = x - Double(input.lines[l])
+                            removed += d * d
+                            if x != 0 {
+                                totals.linesWithEnergy += 1
+                                if result.values[l] == 0 { totals.zeroedLines += 1; totals.zeroedEnergy += x * x }
+                            }
+                        }
+                        let tolerance = max(Double(input.tolerance[b]), .leastNormalMagnitude)
+                        totals.maskedVariances.add(variance: sourceEnergy / Double(count) / tolerance, count: count)
+                        totals.variances.add(variance: sourceEnergy / Double(count), count: count)
+                        totals.noiseToMask += (result.bandNoise[b] + removed) / tolerance
+                        totals.noiseEnergy += result.bandNoise[b] + removed
+                        totals.signalEnergy += sourceEnergy
+                        frameSignal += sourceEnergy
+                        frameNoise += result.bandNoise[b] + removed
                         let outcome = PartitionOutcome(index: nmr.partitions, count: count, power: energy / Double(count),
                                                        tolerance: input.tolerance[b], bits: Double(result.bandBits[b]),
                                                        noisePower: result.bandNoise[b] / Double(count), zeroedCoefficients: zeros)
@@ -149,7 +201,8 @@ public struct EncodingAnalysis: Sendable {
                 }
             }
             frames.append(Frame(index: frame, kbps: kbps, blockTypes: inputs.map { $0[0].layout.blockType }, midSide: midSide,
-                                meanNMRDB: decibels(weightedNTR / Double(max(1, lines))), worstNMRDB: worst, bits: bits))
+                                meanNMRDB: decibels(weightedNTR / Double(max(1, lines))), worstNMRDB: worst, bits: bits,
+                                snrDB: decibels(frameSignal / frameNoise), hasEnergy: frameSignal > 0))
         }
 
         /// The band's edges in Hz: long lines are fs/1152 apart, short ones fs/384.
@@ -165,7 +218,7 @@ public struct EncodingAnalysis: Sendable {
                 frames[$0].meanNMRDB != frames[$1].meanNMRDB ? frames[$0].meanNMRDB > frames[$1].meanNMRDB : $0 < $1
             }.prefix(tail).map { frames[$0].index }
             return EncodingAnalysis(bands: bands, frames: frames, nmr: nmr, longBands: longBands, bandsWithEnergy: withEnergy,
-                                    zeroedMasked: masked, zeroedLowpass: lowpassed, worstFrames: worstFrames)
+                                    zeroedMasked: masked, zeroedLowpass: lowpassed, worstFrames: worstFrames, totals: totals)
         }
     }
 }

@@ -152,14 +152,11 @@ public enum FormatAllocator {
             for m in menus.indices { menus[m].options.removeAll { !candidates.contains($0.type) } }
         }
 
-        let choices = menus.map { $0.options.map { OperatingChoice(bits: Double(cost($0.bytes)), distortion: $0.distortion) } }
         let allocation: Allocation
         do {
-            allocation = try LagrangianAllocator.allocate(
-                choices: choices, tolerances: gains?.map { 1 / $0 } ?? [Double](repeating: 1, count: menus.count),
-                budget: budgetBits)
+            allocation = try choose(from: menus, bits: { Double(cost($0)) }, gains: gains, budget: budgetBits)
         } catch {
-            let needed = choices.reduce(0.0) { $0 + ($1.map(\.bits).min() ?? 0) } + Double(fixedBits)
+            let needed = menus.reduce(0.0) { $0 + Double($1.options.map { cost($0.bytes) }.min() ?? 0) } + Double(fixedBits)
             switch budget {
             case .bitsPerWeight:
                 throw AllocationFailure.budgetTooSmall(needed: Int(needed.rounded(.up)), budget: Int(budgetBits) + fixedBits,
@@ -172,6 +169,18 @@ public enum FormatAllocator {
         for (menu, choice) in zip(menus, allocation.choices) { types[menu.index] = menu.options[choice].type }
         return FormatAllocation(types: types, menus: menus, choices: allocation.choices, gains: gains,
                                 budgetBits: budgetBits, spentBits: allocation.bits, lambda: allocation.lambda)
+    }
+
+    /// One option per menu spending at most `budget` bits with the least
+    /// total distortion (weighed by `gains` when calibrated): the core's
+    /// Lagrangian allocator over the menus.
+    /// - Parameter bits: an option's bits from its bytes (a file budget pads them to the alignment).
+    public static func choose(
+        from menus: [TensorMenu], bits: (Int) -> Double = { Double($0 * 8) }, gains: [Double]? = nil, budget: Double
+    ) throws -> Allocation {
+        let choices = menus.map { $0.options.map { OperatingChoice(bits: bits($0.bytes), distortion: $0.distortion) } }
+        return try LagrangianAllocator.allocate(
+            choices: choices, tolerances: gains?.map { 1 / $0 } ?? [Double](repeating: 1, count: menus.count), budget: budget)
     }
 
     /// The menu of a tensor whose weights are at hand: `sampledRows` of its

@@ -77,7 +77,7 @@ extension WeightSweep: NotedTableReport {
                 if let d = row.divergence {
                     cells += [.number(100 * d.topAgreement), .number(d.kl.mean), .number(d.kl.percentile(99.9))]
                 } else {
-                    cells += [.text("-"), .text("-"), .text("-")]
+                    cells += [.missing, .missing, .missing]
                 }
             }
             table.append(cells)

@@ -17,6 +17,8 @@ public struct TensorError: Sendable, Hashable {
     public var blocks = NoiseToToleranceTally()
     /// Weights reconstructed as exactly zero where the input was not.
     public var zeroed = 0
+    /// Σx² over those weights: the energy rounded away.
+    public var zeroedEnergy = 0.0
     /// Weights exactly zero in the input (pruned ones, and any zero
     /// already), and how many of them were reconstructed as exactly zero:
     /// formats with an offset (Q4_1, Q5_1, Q2_K, Q4_K, Q5_K) need not hit
@@ -34,6 +36,7 @@ public struct TensorError: Sendable, Hashable {
         weightedNoiseEnergy += other.weightedNoiseEnergy
         blocks.merge(other.blocks)
         zeroed += other.zeroed
+        zeroedEnergy += other.zeroedEnergy
         zeroInputs += other.zeroInputs
         zerosKept += other.zerosKept
     }
@@ -133,7 +136,9 @@ public enum TensorQuantizer {
                 noise += difference * difference
                 weightedSignal += weight * value * value
                 weightedNoise += weight * difference * difference
-                if decoded[i] == 0 { if x[i] != 0 { error.zeroed += 1 } else { error.zerosKept += 1 } }
+                if decoded[i] == 0 {
+                    if x[i] != 0 { error.zeroed += 1; error.zeroedEnergy += value * value } else { error.zerosKept += 1 }
+                }
                 if x[i] == 0 { error.zeroInputs += 1 }
             }
             error.count += end - start

@@ -153,7 +153,7 @@ extension AudioSweep {
                 + "\(formatFixed(100 * $0.share, decimals: 0)) %"
         }
         return CompressionComparison.Row(
-            budget: budget, setting: "\(row.kbps) kbit/s",
+            budget: budget, setting: "\(row.kbps) kbit/s", label: "\(row.kbps)k",
             fits: Self.nominalRate(kbps: row.kbps, sampleRate: sampleRate, codedChannels: channels) <= budget, rate: bitsPerSample(row), snrDB: row.snrDB,
             worstSNRDB: row.worstFramesSNRDB,
             measures: [

@@ -52,6 +52,11 @@ struct Encode: ParsableCommand {
                                valueName: "residual.wav"))
     var ghost: String?
 
+    @Option(name: .customLong("ghost-plot"), help: ArgumentHelp(
+        "Draw what was discarded as a spectrogram (SVG): the ghost's energy per scalefactor band and frame, in dB below the input's loudest band.",
+        valueName: "ghost.svg"))
+    var ghostPlot: String?
+
     @Option(help: "Title, written to an ID3v2.4 tag (as are --artist, --album, --year and --comment).")
     var title: String?
 
@@ -91,7 +96,7 @@ struct Encode: ParsableCommand {
         if let ghost, URL(fileURLWithPath: ghost).pathExtension.lowercased() != "wav" {
             throw ValidationError("--ghost writes a float WAV file; name it .wav, got \(ghost)")
         }
-        for path in [report, ghost].compactMap({ $0 }) {
+        for path in [report, ghost, ghostPlot].compactMap({ $0 }) {
             try requireDistinctPaths(input: input, output: path)
             try requireDistinctPaths(input: output, output: path)
         }
@@ -108,6 +113,12 @@ struct Encode: ParsableCommand {
         try AtomicFile.write(Data((tag.isEmpty ? [] : tag.bytes) + encoded.bytes), to: output)
         if let report, let analysis = encoded.analysis {
             try AtomicFile.write(Data(analysis.json(sampleRate: encoded.sampleRate).serialized().utf8), to: report)
+        }
+        if let ghostPlot, let analysis = encoded.analysis {
+            let name = URL(fileURLWithPath: input).lastPathComponent
+            let picture = GhostSpectrogram(analysis: analysis, sampleRate: encoded.sampleRate)
+                .plot(title: "What the encoder discarded from \(name) (\(encoded.lowpassHz > 0 ? "lowpass \(formatFixed(encoded.lowpassHz / 1000, decimals: 1)) kHz" : "no lowpass"))")
+            try AtomicFile.write(Data(picture.svg().utf8), to: ghostPlot)
         }
         let seconds = Double(encoded.inputLength) / Double(encoded.sampleRate)
         print("""

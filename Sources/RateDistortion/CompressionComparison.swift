@@ -21,6 +21,8 @@ public struct CompressionComparison: Sendable {
         public var budget: Double
         /// How the budget was met, e.g. "128 kbit/s" or "Q4_0 71 %, Q8_0 29 %".
         public var setting: String
+        /// The setting in a few characters, beside its point on the plot.
+        public var label: String
         /// Whether the setting is within the budget (else no setting was, and it is the nearest).
         public var fits: Bool
         /// Bits spent per coefficient, side information and block scales included.
@@ -40,11 +42,12 @@ public struct CompressionComparison: Sendable {
         /// Where the loss went: the bands zeroed most, the tensors with the most noise.
         public var whereLost: String
 
-        public init(budget: Double, setting: String, fits: Bool, rate: Double, snrDB: Double, worstSNRDB: Double, measures: [Measure],
+        public init(budget: Double, setting: String, label: String, fits: Bool, rate: Double, snrDB: Double, worstSNRDB: Double, measures: [Measure],
                     boundRate: Double, zeroedShare: Double, zeroedEnergyShare: Double, boundZeroedShare: Double,
                     whereLost: String) {
             self.budget = budget
             self.setting = setting
+            self.label = label
             self.fits = fits
             self.rate = rate
             self.snrDB = snrDB
@@ -192,7 +195,7 @@ extension CompressionComparison: NotedTableReport {
             plot.series.append(.init(name: "\(domain.name) bound", points: domain.boundCurve.map { ($0.rate, $0.snrDB) },
                                      style: .bound(shadeAbove: true), colour: colour))
             plot.series.append(.init(name: "\(domain.name) SNR", points: points.map { ($0.rate, $0.snrDB) }, style: .measured,
-                                     labels: points.map(\.setting), colour: colour))
+                                     labels: points.map(\.label), colour: colour))
             plot.series.append(.init(name: "\(domain.name) worst 1%", points: points.map { ($0.rate, $0.worstSNRDB) },
                                      style: .tail, colour: colour))
         }

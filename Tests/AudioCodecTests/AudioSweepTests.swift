@@ -67,4 +67,35 @@ struct AudioSweepTests {
         #expect(decoded.frameCount == Self.audio.frameCount, "the decoder trims to the input's length")
         #expect(row.snrDB == Ghost(input: Self.audio, decoded: decoded).decibelsBelowInput)
     }
+
+    /// The ghost's picture: above a 32 kbit/s lowpass the ghost is the input
+    /// itself (all of it discarded); at 320 kbit/s, in the bands that carry
+    /// the noise, it sits well below the input.
+    @Test func theGhostSpectrogramShowsWhatWasDiscardedWhere() throws {
+        func spectrogram(_ kbps: Int) throws -> (GhostSpectrogram, Double) {
+            var settings = EncoderSettings(bitrate: kbps)
+            settings.analysis = true
+            let encoded = try Layer3Encoder.encode(Self.audio, settings: settings)
+            return (GhostSpectrogram(analysis: try #require(encoded.analysis), sampleRate: 44100), encoded.lowpassHz)
+        }
+        let (low, lowpass) = try spectrogram(32)
+        #expect(low.bandEdgesKHz.count == 23 && low.ghostDB.count == low.columnEdges.count - 1)
+        #expect(low.ghostDB.allSatisfy { $0.count == 22 })
+        #expect(abs(low.columnEdges.last! - Double(low.ghostDB.count) * 1152 / 44100) < 1e-9)
+        var above = 0
+        for band in 0..<22 where low.bandEdgesKHz[band] * 1000 > lowpass {
+            for (ghost, input) in zip(low.ghostDB, low.inputDB) where input[band] > -60 {
+                #expect(abs(ghost[band] - input[band]) < 0.5, "band \(band): ghost \(ghost[band]) dB, input \(input[band]) dB")
+                above += 1
+            }
+        }
+        #expect(above > 100, "cells above the lowpass: \(above)")
+        let (high, _) = try spectrogram(320)
+        let middle = 10  // about 2 kHz: white noise, well under the lowpass
+        let margins = zip(high.ghostDB, high.inputDB).filter { $0.1[middle] > -60 }.map { $0.1[middle] - $0.0[middle] }
+        #expect(!margins.isEmpty && margins.sorted()[margins.count / 2] > 6, "median input − ghost at band 10: \(margins.sorted()[margins.count / 2])")
+        let svg = high.plot(title: "ghost").svg()
+        #expect(svg.components(separatedBy: "<rect").count - 1 >= high.ghostDB.count * 22 + 32)
+        #expect(svg.contains(">ghost energy (dB re loudest input band)<") && svg.contains(">time (s)<"))
+    }
 }

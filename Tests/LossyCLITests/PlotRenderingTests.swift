@@ -58,6 +58,11 @@ import Testing
             ("sweep-weights", ["sweep", "weights", model, "--types", "Q4_0,Q8_0"]),
             ("sweep-source", ["sweep", "source", "gaussian", "--rates", "1,2,3"]),
         ]
+        let mp3 = folder.appendingPathComponent("out.mp3").path
+        let ghost = try Lossy.run(["encode", sample, "-o", mp3, "--bitrate", "96", "--ghost-plot", folder.appendingPathComponent("ghost.svg").path])
+        try #require(ghost.status == 0, "encode --ghost-plot: \(ghost.stderr)")
+        let picture = try Self.render(folder.appendingPathComponent("ghost.svg").path, in: folder)
+        #expect(picture.width == 760 && picture.height == 480 && picture.inked > 0.5, "ghost: \(picture)")
         for (name, arguments) in requests {
             let svg = folder.appendingPathComponent("\(name).svg").path
             let run = try Lossy.run(arguments + ["--plot", svg])

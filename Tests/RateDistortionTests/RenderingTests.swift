@@ -179,7 +179,7 @@ struct RenderingTests {
     /// own columns missing for the other ("-", empty, null), one colour per domain.
     @Test func aComparisonShowsBothDomainsAtEveryBudget() throws {
         func row(_ budget: Double, _ extra: CompressionComparison.Measure) -> CompressionComparison.Row {
-            .init(budget: budget, setting: "s\(Int(budget))", fits: true, rate: budget - 0.1, snrDB: 6 * budget,
+            .init(budget: budget, setting: "s\(Int(budget))", label: "s", fits: true, rate: budget - 0.1, snrDB: 6 * budget,
                   worstSNRDB: 6 * budget - 3, measures: [extra], boundRate: budget - 1, zeroedShare: 0.1,
                   zeroedEnergyShare: 0.001, boundZeroedShare: 0.2, whereLost: "here")
         }

@@ -46,6 +46,11 @@ public struct EncodingAnalysis: Sendable {
         public var snrDB: Double
         /// Whether the frame's input has any energy (a silent frame has no SNR).
         public var hasEnergy: Bool
+        /// Per long-block scalefactor band (a short block's bands in the long
+        /// band their lowest line falls in), over the granules and channels:
+        /// the input's energy, and the ghost's (noise, and what the lowpass removed).
+        public var bandEnergy: [Float]
+        public var ghostEnergy: [Float]
     }
 
     /// What the bound and the discard figures need, over every line of every
@@ -143,6 +148,7 @@ public struct EncodingAnalysis: Sendable {
                           coded: [[CodedGranule]]) {
             var weightedNTR = 0.0, lines = 0, worst = -Double.infinity, bits = 0
             var frameSignal = 0.0, frameNoise = 0.0
+            var bandEnergy = [Float](repeating: 0, count: longBands.count), ghostEnergy = bandEnergy
             for granule in inputs.indices {
                 for channel in inputs[granule].indices {
                     let input = inputs[granule][channel], result = coded[granule][channel], source = unfiltered[granule][channel]
@@ -173,6 +179,9 @@ public struct EncodingAnalysis: Sendable {
                                                        tolerance: input.tolerance[b], bits: Double(result.bandBits[b]),
                                                        noisePower: result.bandNoise[b] / Double(count), zeroedCoefficients: zeros)
                         let number = input.layout.short ? b / 3 : b
+                        let long = input.layout.short ? longBand(containing: 3 * shortEdges[number]) : b
+                        bandEnergy[long] += Float(sourceEnergy)
+                        ghostEnergy[long] += Float(result.bandNoise[b] + removed)
                         let (low, high) = frequencies(number, short: input.layout.short)
                         // Silent as coded with energy at the input: masked if the lowpass left it some, else lowpassed.
                         var zeroed: Zeroing?
@@ -202,7 +211,13 @@ public struct EncodingAnalysis: Sendable {
             }
             frames.append(Frame(index: frame, kbps: kbps, blockTypes: inputs.map { $0[0].layout.blockType }, midSide: midSide,
                                 meanNMRDB: decibels(weightedNTR / Double(max(1, lines))), worstNMRDB: worst, bits: bits,
-                                snrDB: decibels(frameSignal / frameNoise), hasEnergy: frameSignal > 0))
+                                snrDB: decibels(frameSignal / frameNoise), hasEnergy: frameSignal > 0,
+                                bandEnergy: bandEnergy, ghostEnergy: ghostEnergy))
+        }
+
+        /// The long-block band holding long line `line` (a short block's line l sits at long line 3l).
+        private func longBand(containing line: Int) -> Int {
+            max(0, min(longBands.count - 1, (longEdges.lastIndex { $0 <= line } ?? 0)))
         }
 
         /// The band's edges in Hz: long lines are fs/1152 apart, short ones fs/384.

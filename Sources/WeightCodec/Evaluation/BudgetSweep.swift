@@ -152,7 +152,8 @@ extension BudgetSweep {
             let lost = noisiest.map { "\($0.key) \(formatFixed(100 * $0.value / max(row.weightedNoise, .leastNormalMagnitude), decimals: 0)) %" }
             let setting = row.mix.prefix(3).map { "\($0.type.name) \(formatFixed(100 * $0.share, decimals: 0))%" }
             return CompressionComparison.Row(
-                budget: row.budget, setting: setting.joined(separator: " "), fits: row.withinBudget,
+                budget: row.budget, setting: setting.joined(separator: " "),
+                label: row.mix.prefix(2).map(\.type.name).joined(separator: "+"), fits: row.withinBudget,
                 rate: row.bits / n, snrDB: decibels(signalEnergy / row.weightedNoise),
                 worstSNRDB: -row.error.blocks.tailDB(fraction: 0.01), measures: measures, boundRate: row.boundBits / n,
                 zeroedShare: Double(row.error.zeroed) / Double(max(1, row.error.count - row.error.zeroInputs)),

@@ -62,14 +62,7 @@ public struct SVGHeatmap: Sendable {
         func f(_ v: Double) -> String { formatFixed(v, decimals: 1) }
         func fraction(_ v: Double) -> Double { (v - range.lowerBound) / (range.upperBound - range.lowerBound) }
 
-        var out = """
-        <?xml version="1.0" encoding="UTF-8"?>
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(Self.width))" height="\(Int(Self.height))" \
-        viewBox="0 0 \(Int(Self.width)) \(Int(Self.height))" font-family="sans-serif" font-size="12">
-        <rect width="100%" height="100%" fill="white"/>
-        <text x="\(f(Self.left + plotW / 2))" y="24" text-anchor="middle" font-size="15" font-weight="bold">\(escaped(title))</text>
-
-        """
+        var out = svgDocumentStart(width: Self.width, height: Self.height, title: title, titleX: Self.left + plotW / 2)
         out += "<g shape-rendering=\"crispEdges\">\n"
         for (c, column) in values.enumerated() {
             let x0 = px(columnEdges[c]), x1 = px(columnEdges[c + 1])

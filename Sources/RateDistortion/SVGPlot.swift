@@ -61,14 +61,7 @@ public struct SVGPlot: Sendable {
         func py(_ y: Double) -> Double { Self.top + plotH - (y - ys.low) / (ys.high - ys.low) * plotH }
         func f(_ v: Double) -> String { formatFixed(v, decimals: 1) }
 
-        var out = """
-        <?xml version="1.0" encoding="UTF-8"?>
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(Self.width))" height="\(Int(Self.height))" \
-        viewBox="0 0 \(Int(Self.width)) \(Int(Self.height))" font-family="sans-serif" font-size="12">
-        <rect width="100%" height="100%" fill="white"/>
-        <text x="\(f(Self.left + plotW / 2))" y="24" text-anchor="middle" font-size="15" font-weight="bold">\(escaped(title))</text>
-
-        """
+        var out = svgDocumentStart(width: Self.width, height: Self.height, title: title, titleX: Self.left + plotW / 2)
         out += "<defs><clipPath id=\"plot-area\"><rect x=\"\(f(Self.left))\" y=\"\(f(Self.top))\" width=\"\(f(plotW))\" height=\"\(f(plotH))\"/></clipPath></defs>\n"
 
         // Grid and ticks.
@@ -163,6 +156,19 @@ public struct SVGPlot: Sendable {
         let decimals = max(0, min(6, Int(-Double.log10(step).rounded(.down))))
         return (low, high, ticks, decimals)
     }
+}
+
+/// A standalone SVG document's opening: the canvas, a white page and a bold
+/// title centred at `titleX`; the caller adds the drawing and `</svg>`.
+func svgDocumentStart(width: Double, height: Double, title: String, titleX: Double) -> String {
+    """
+    <?xml version="1.0" encoding="UTF-8"?>
+    <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
+    viewBox="0 0 \(Int(width)) \(Int(height))" font-family="sans-serif" font-size="12">
+    <rect width="100%" height="100%" fill="white"/>
+    <text x="\(formatFixed(titleX, decimals: 1))" y="24" text-anchor="middle" font-size="15" font-weight="bold">\(escaped(title))</text>
+
+    """
 }
 
 /// Text made safe for XML character data and attribute values.

@@ -13,7 +13,10 @@ struct Compare: ParsableCommand {
             budgets beyond 320 kbit/s take 320), encoded, decoded and measured as `lossy sweep audio` \
             does. Weights: the allocator's mix of block formats within the budget over every weight, as \
             `lossy quantize --target-bpw` picks it (the smallest formats where none fits), each \
-            tensor's menu measured once on an even sample of its rows, from --formats. A model             converted from a quantized file (SmolLM2 from its Q4_1) sits on that format's grid:             that format rebuilds it almost exactly, beating any Gaussian yardstick, so leave it out             (--formats without Q4_1, Q5_1) to see what quantizing continuous weights costs.
+            tensor's menu measured once on an even sample of its rows, from --formats. A model \
+            converted from a quantized file (SmolLM2 from its Q4_1) sits on that format's grid: \
+            that format rebuilds it almost exactly, beating any Gaussian yardstick, so leave it out \
+            (--formats without Q4_1, Q5_1) to see what quantizing continuous weights costs.
 
             Per row: the rate spent (side information, headers and block scales counted); SNR and the \
             SNR of the worst 1 % (audio frames; weight groups of 32); the domain's own figures (audio: \

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `lossy compare` on the bundled tone and chirp with a small generated model
-/// and with SmolLM2: both rows at every budget, the bounds never above what
+/// and with SmolLM2 (KL through llama.cpp): both rows at every budget, the bounds never above what
 /// was measured, every format, the plot, bad requests.
 @Suite(.serialized) struct CompareCommandTests {
     static let sample = EncodeCommandTests.sample
@@ -24,7 +24,9 @@ import Testing
             var worst_1pct_snr_db: Double
             var nmr_mean_db: Double?
             var nmr_worst_1pct_frames_db: Double?
-            var weighted_mse: Double?
+            var mse: Double?
+            var kl_mean: Double?
+            var kl_p999: Double?
             var bound_rate: Double
             var gap: Double
             var zeroed_percent: Double
@@ -66,9 +68,9 @@ import Testing
             let curve = report.domains.first { $0.name == row.domain }!.bound_curve
             #expect(boundSNR(curve, at: row.rate) >= row.snr_db, "\(row.domain) at \(row.budget) beyond its plotted bound")
             if row.domain == "audio" {
-                #expect(row.nmr_mean_db != nil && row.weighted_mse == nil)
+                #expect(row.nmr_mean_db != nil && row.mse == nil)
             } else {
-                #expect(row.nmr_mean_db == nil && row.weighted_mse != nil)
+                #expect(row.nmr_mean_db == nil && row.mse != nil)
             }
         }
         // More bits never cost SNR: rows sorted by rate keep their SNR rising (to 0.01 dB).
@@ -103,9 +105,15 @@ import Testing
         let f16 = try LlamaRefereeTests.f16Model(in: folder)
         // Without Q4_1 and Q5_1, which rebuild the Q4_1-derived weights almost exactly.
         let formats = "Q2_K,Q3_K,IQ4_XS,Q4_0,IQ4_NL,Q4_K,Q5_0,Q5_K,Q6_K,Q8_0,F16"
-        let report = try Self.compare(f16, ["--bits", "4,5,6,8", "--formats", formats])
+        let text = Lossy.packageRoot.appendingPathComponent("samples/text/pride-and-prejudice-ch1-3.txt").path
+        let report = try Self.compare(f16, ["--bits", "4,5,6,8", "--formats", formats, "--text", text])
         Self.checkBothRowsAndTheBound(report, budgets: [4, 5, 6, 8])
         let weights = report.rows.filter { $0.domain == "weights" }
+        // llama.cpp ran every budget's whole model: KL for the weights only, falling as the budget grows.
+        #expect(report.rows.filter { $0.domain == "audio" }.allSatisfy { $0.kl_mean == nil })
+        let kl = weights.compactMap(\.kl_mean)
+        #expect(kl.count == 4 && zip(kl, kl.dropFirst()).allSatisfy { $0 > $1 } && kl.last! > 0, "KL by budget: \(kl)")
+        #expect(weights.allSatisfy { ($0.kl_p999 ?? 0) >= ($0.kl_mean ?? .infinity) })
         // 576-wide rows take no K format: the smallest mix needs more than 4 bits per weight.
         #expect(weights.map(\.fits) == ["no", "yes", "yes", "yes"])
         #expect(weights[0].rate > 4 && weights[0].rate < 4.5)

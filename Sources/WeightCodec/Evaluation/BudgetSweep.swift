@@ -139,7 +139,7 @@ extension BudgetSweep {
         let n = Double(max(weights, 1))
         let rows = self.rows.map { row -> CompressionComparison.Row in
             var measures: [CompressionComparison.Measure] = [
-                .init(.init(weightedByImportance ? "weighted MSE" : "MSE", key: "weighted_mse", significantDigits: 3),
+                .init(.init(weightedByImportance ? "weighted MSE" : "MSE", key: "mse", significantDigits: 3),
                       row.weightedNoise / Double(max(allocatedWeights, 1))),
             ]
             if let d = row.divergence {

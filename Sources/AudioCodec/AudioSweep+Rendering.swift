@@ -141,7 +141,7 @@ extension AudioSweep {
                 "SNR: the decoded output against the input; worst 1%: per frame, lines as coded, the mildest of the worst 1 % of frames.",
                 "NMR: the encoder's noise over the masking threshold, mean over every line, and the worst 1 % of frames.",
                 "bound (gap): \(sweep.boundNote); on the plot, the same bands with tolerance 1 (the bound on plain SNR).",
-                "zeroed: lines with energy coded as zero; where: the long-block bands most often silent (masked or above the lowpass).",
+                "partitions zeroed: bands (per granule, channel and window) with energy coded as silence, masked or above the lowpass; zeroed: lines with energy coded as zero; where: the long-block bands most often silent (masked or above the lowpass).",
             ],
             rows: rows, boundCurve: sweep.signalBoundCurve())
     }
@@ -160,7 +160,7 @@ extension AudioSweep {
                 .init(.init("NMR mean", unit: "dB", key: "nmr_mean_db", decimals: 2), row.meanNMRDB),
                 .init(.init("NMR worst 1% frames", unit: "dB", key: "nmr_worst_1pct_frames_db", decimals: 2), row.worstFramesNMRDB),
             ],
-            boundRate: boundRate(row), zeroedShare: row.zeroedLineShare, zeroedEnergyShare: row.zeroedEnergyShare,
+            boundRate: boundRate(row), zeroedPartitionShare: row.maskedShare + row.lowpassShare, zeroedShare: row.zeroedLineShare, zeroedEnergyShare: row.zeroedEnergyShare,
             boundZeroedShare: row.boundZeroedShare, whereLost: lost.isEmpty ? "nothing" : lost.joined(separator: ", "))
     }
 }

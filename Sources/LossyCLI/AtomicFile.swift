@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 
 /// Why an output could not be written.
@@ -9,7 +10,9 @@ struct OutputError: Error, CustomStringConvertible {
 
 /// Writes outputs so that a failure never leaves a half file: the bytes go
 /// to a temporary file in the target's folder, are flushed to disk, and the
-/// file is renamed over the target in one step.
+/// file is renamed over the target in one step. An interrupt (`Interrupts`)
+/// removes the temporary file; after SIGKILL, which nothing can catch, the
+/// target still holds nothing or its previous complete file.
 enum AtomicFile {
     static func write(_ data: Data, to path: String) throws {
         try replace(path) { temporary in
@@ -44,6 +47,9 @@ enum AtomicFile {
             throw OutputError(path: path, reason: "it is a folder")
         }
         let temporary = folder.appendingPathComponent(".\(target.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp").path
+        // Registered before it exists, so a signal at any point after leaves nothing behind.
+        let slot = Interrupts.register(temporary)
+        defer { Interrupts.forget(slot) }
         let created = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard created >= 0 else { throw OutputError(path: path, reason: String(cString: strerror(errno))) }
         close(created)
@@ -62,4 +68,14 @@ enum AtomicFile {
             throw error
         }
     }
+}
+
+/// Refuses to write over the input: the same path after `..` and symbolic
+/// links are resolved, or, when both exist, the same file (a hard link).
+func requireDistinctPaths(input: String, output: String) throws {
+    let a = URL(fileURLWithPath: input).standardizedFileURL.resolvingSymlinksInPath().path
+    let b = URL(fileURLWithPath: output).standardizedFileURL.resolvingSymlinksInPath().path
+    var first = stat(), second = stat()
+    let sameFile = stat(a, &first) == 0 && stat(b, &second) == 0 && first.st_dev == second.st_dev && first.st_ino == second.st_ino
+    if a == b || sameFile { throw ValidationError("the output \(output) is the input; choose another path") }
 }

@@ -22,16 +22,21 @@ struct Decode: ParsableCommand {
     @Flag(help: "Write 32-bit float samples instead of 16-bit integers (WAV and AIFF).")
     var float = false
 
-    private var container: AudioFileWriter.Container {
+    /// The container the output's extension names; nil for any other.
+    private var container: AudioFileWriter.Container? {
         switch URL(fileURLWithPath: output).pathExtension.lowercased() {
+        case "wav": return .wav
         case "flac": return .flac
         case "aiff", "aif": return .aiff
-        default: return .wav
+        default: return nil
         }
     }
 
     func validate() throws {
         try requireDistinctPaths(input: input, output: output)
+        guard container != nil else {
+            throw ValidationError("the output's extension picks its format: name it .wav, .flac or .aiff, got \(output)")
+        }
         if float && container == .flac { throw ValidationError("FLAC holds integer samples only; drop --float or write .wav") }
     }
 
@@ -42,7 +47,7 @@ struct Decode: ParsableCommand {
         }
         let decoded = try Layer3Decoder.decode(bytes)
         try AtomicFile.replace(output) { temporary in
-            try AudioFileWriter.write(decoded.audio, to: temporary, container: container, format: float ? .float32 : .pcm16)
+            try AudioFileWriter.write(decoded.audio, to: temporary, container: container ?? .wav, format: float ? .float32 : .pcm16)
         }
         let gapless = decoded.gapless.map { "; trimmed encoder delay \($0.delay) and padding \($0.padding)" } ?? ""
         print("""

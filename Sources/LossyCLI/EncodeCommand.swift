@@ -168,10 +168,3 @@ struct Encode: ParsableCommand {
         print("\nlong-block scalefactor bands:\n" + table.text())
     }
 }
-
-/// Refuses to write over the input.
-func requireDistinctPaths(input: String, output: String) throws {
-    let a = URL(fileURLWithPath: input).standardizedFileURL.resolvingSymlinksInPath().path
-    let b = URL(fileURLWithPath: output).standardizedFileURL.resolvingSymlinksInPath().path
-    if a == b { throw ValidationError("the output \(output) is the input; choose another path") }
-}

@@ -95,9 +95,7 @@ struct Imatrix: ParsableCommand {
         for path in [model, text] where !FileManager.default.isReadableFile(atPath: path) {
             throw ValidationError("cannot read \(path)")
         }
-        if URL(fileURLWithPath: output).standardizedFileURL == URL(fileURLWithPath: model).standardizedFileURL {
-            throw ValidationError("the output would overwrite the model \(model)")
-        }
+        try requireDistinctPaths(input: model, output: output)
     }
 
     func run() throws {
@@ -165,9 +163,7 @@ struct Calibrate: ParsableCommand {
         for path in [model, text] + (imatrix.map { [$0] } ?? []) where !FileManager.default.isReadableFile(atPath: path) {
             throw ValidationError("cannot read \(path)")
         }
-        if URL(fileURLWithPath: output).standardizedFileURL == URL(fileURLWithPath: model).standardizedFileURL {
-            throw ValidationError("the output would overwrite the model \(model)")
-        }
+        try requireDistinctPaths(input: model, output: output)
     }
 
     func run() throws {

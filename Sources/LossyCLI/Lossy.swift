@@ -17,6 +17,7 @@ struct Lossy: ParsableCommand {
     /// Parses and runs, turning every failure into one line on stderr and a
     /// non-zero exit: no usage dump, no stack trace.
     static func main() {
+        Interrupts.install()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -130,9 +130,7 @@ struct Quantize: ParsableCommand {
         if reference && imatrix != nil {
             throw ValidationError("--reference ignores importance: drop --imatrix or --reference")
         }
-        if let output, URL(fileURLWithPath: output).standardizedFileURL == URL(fileURLWithPath: input).standardizedFileURL {
-            throw ValidationError("the output would overwrite the input \(input)")
-        }
+        if let output { try requireDistinctPaths(input: input, output: output) }
         _ = try pruning()
         guard type == nil || fileType != nil else {
             throw ValidationError("unknown --type '\(type!)'; known: \(LlamaFileType.allCases.map(\.name).joined(separator: ", "))")
@@ -144,6 +142,7 @@ struct Quantize: ParsableCommand {
         let importance = try imatrix.map { try ImportanceMatrix.load(path: $0) }
         let roles = try calibration.map { try RoleCalibration.load(path: $0) }
         let source = try ModelSource.open(input)
+        try importance?.check(against: source.tensors)
         let progress = ProgressLine()
         func showScoring(_ pass: Int, _ index: Int, _ name: String) {
             progress.show("scoring, pass \(pass) of 2: [\(index + 1)/\(source.tensors.count)] \(name)")

@@ -34,6 +34,8 @@ public struct CompressionComparison: Sendable {
         public var measures: [Measure]
         /// The bound's bits per coefficient at the distortion this codec minimises, as it measured it.
         public var boundRate: Double
+        /// Of the partitions with energy (bands, groups), the share coded as silence.
+        public var zeroedPartitionShare: Double
         /// Of the coefficients with energy, the share coded as zero and their share of the energy.
         public var zeroedShare: Double
         public var zeroedEnergyShare: Double
@@ -43,7 +45,7 @@ public struct CompressionComparison: Sendable {
         public var whereLost: String
 
         public init(budget: Double, setting: String, label: String, fits: Bool, rate: Double, snrDB: Double, worstSNRDB: Double, measures: [Measure],
-                    boundRate: Double, zeroedShare: Double, zeroedEnergyShare: Double, boundZeroedShare: Double,
+                    boundRate: Double, zeroedPartitionShare: Double, zeroedShare: Double, zeroedEnergyShare: Double, boundZeroedShare: Double,
                     whereLost: String) {
             self.budget = budget
             self.setting = setting
@@ -54,6 +56,7 @@ public struct CompressionComparison: Sendable {
             self.worstSNRDB = worstSNRDB
             self.measures = measures
             self.boundRate = boundRate
+            self.zeroedPartitionShare = zeroedPartitionShare
             self.zeroedShare = zeroedShare
             self.zeroedEnergyShare = zeroedEnergyShare
             self.boundZeroedShare = boundZeroedShare
@@ -131,6 +134,7 @@ extension CompressionComparison: NotedTableReport {
         ] + own + [
             .init("bound rate", unit: "bit/coef", key: "bound_rate", decimals: 3),
             .init("gap", unit: "bit/coef", key: "gap", decimals: 3),
+            .init("partitions zeroed", unit: "%", key: "zeroed_partitions_percent", decimals: 2),
             .init("zeroed", unit: "%", key: "zeroed_percent", decimals: 2),
             .init("energy zeroed", unit: "%", key: "zeroed_energy_percent", decimals: 3),
             .init("bound zeroes", unit: "%", key: "bound_zeroed_percent", decimals: 2),
@@ -146,7 +150,7 @@ extension CompressionComparison: NotedTableReport {
                     .number(row.budget), .text(domain.name), .text(row.setting), .text(row.fits ? "yes" : "no"), .number(row.rate), .number(row.snrDB),
                     .number(row.worstSNRDB),
                 ] + measures + [
-                    .number(row.boundRate), .number(row.gap), .number(100 * row.zeroedShare),
+                    .number(row.boundRate), .number(row.gap), .number(100 * row.zeroedPartitionShare), .number(100 * row.zeroedShare),
                     .number(100 * row.zeroedEnergyShare), .number(100 * row.boundZeroedShare), .text(row.whereLost),
                 ])
             }
@@ -159,7 +163,7 @@ extension CompressionComparison: NotedTableReport {
             "budget, rate: bits per coefficient (an audio sample of one channel, a weight); the rate spent counts side "
                 + "information, headers and block scales; fits: whether the setting is within the budget (where none is, the nearest is taken).",
             "gap: the rate spent minus the bound's rate at the distortion the codec minimises, as it measured it; "
-                + "zeroed: coefficients with energy coded as zero; bound zeroes: the share the bound gives no bits at that distortion.",
+                + "partitions zeroed: partitions with energy (bands, groups) coded as silence; zeroed: coefficients with energy coded as zero; bound zeroes: the share the bound gives no bits at that distortion.",
         ] + domains.flatMap { domain in domain.notes.map { "\(domain.name): \($0)" } }
     }
 

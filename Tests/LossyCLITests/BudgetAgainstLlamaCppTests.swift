@@ -100,7 +100,7 @@ import Testing
             (["--text", text, "-o", out, "--probe", "Q9_9"], "--probe 'Q9_9' is not a quantized block format"),
             (["--text", text, "-o", out, "--context", "8"], "--context must be 16…65536 tokens"),
             (["--text", folder.appendingPathComponent("none.txt").path, "-o", out], "cannot read"),
-            (["--text", text, "-o", model], "the output would overwrite the model"),
+            (["--text", text, "-o", model], "the output \(model) is the input; choose another path"),
             (["--text", text, "-o", out, "--imatrix", folder.appendingPathComponent("none.dat").path], "cannot read"),
         ] {
             let run = try Lossy.run(["calibrate", model] + arguments)

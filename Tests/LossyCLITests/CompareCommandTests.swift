@@ -29,6 +29,7 @@ import Testing
             var kl_p999: Double?
             var bound_rate: Double
             var gap: Double
+            var zeroed_partitions_percent: Double
             var zeroed_percent: Double
             var zeroed_energy_percent: Double
             var bound_zeroed_percent: Double
@@ -95,7 +96,8 @@ import Testing
         #expect(weights[0].fits == "no" && weights[0].setting.hasPrefix("Q2_K") && weights[1].fits == "yes")
         for row in weights.dropFirst() { #expect(row.rate <= row.budget + 1e-9) }
         // The masked bands and the lowpass zero lines; a weight quantizer spreads its noise instead.
-        #expect(audio.allSatisfy { $0.zeroed_percent > 5 && $0.where.contains("kHz") })
+        #expect(audio.allSatisfy { $0.zeroed_partitions_percent > 5 && $0.zeroed_percent > 5 && $0.where.contains("kHz") })
+        #expect(weights.allSatisfy { $0.zeroed_partitions_percent < 1 })
         #expect(weights.allSatisfy { $0.where.hasPrefix("noise: ") })
     }
 

@@ -225,7 +225,7 @@ import Testing
         let cases: [([String], Int32, String)] = [
             (["quantize", model, "-o", out, "--type", "Q9_9"], 64, "unknown --type 'Q9_9'"),
             (["quantize", model, "--type", "Q4_0"], 64, "give -o OUT.gguf, or --dry-run"),
-            (["quantize", model, "-o", model, "--type", "Q4_0"], 64, "the output would overwrite the input"),
+            (["quantize", model, "-o", model, "--type", "Q4_0"], 64, "the output \(model) is the input; choose another path"),
             (["quantize", model, "-o", out, "--type", "Q4_0", "--tensor-type", "ffn_up"], 1, "--tensor-type 'ffn_up': expected REGEX=TYPE"),
             (["quantize", model, "-o", out, "--type", "Q4_0", "--tensor-type", "ffn_up=Q7"], 1, "--tensor-type 'ffn_up=Q7': 'Q7' is not a type lossy writes"),
             (["quantize", model, "-o", out, "--type", "Q4_0", "--tensor-type", "ffn_(up=Q8_0"], 1, "--tensor-type 'ffn_(up=Q8_0': the pattern is not a regular expression"),

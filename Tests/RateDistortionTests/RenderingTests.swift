@@ -180,7 +180,7 @@ struct RenderingTests {
     @Test func aComparisonShowsBothDomainsAtEveryBudget() throws {
         func row(_ budget: Double, _ extra: CompressionComparison.Measure) -> CompressionComparison.Row {
             .init(budget: budget, setting: "s\(Int(budget))", label: "s", fits: true, rate: budget - 0.1, snrDB: 6 * budget,
-                  worstSNRDB: 6 * budget - 3, measures: [extra], boundRate: budget - 1, zeroedShare: 0.1,
+                  worstSNRDB: 6 * budget - 3, measures: [extra], boundRate: budget - 1, zeroedPartitionShare: 0.05, zeroedShare: 0.1,
                   zeroedEnergyShare: 0.001, boundZeroedShare: 0.2, whereLost: "here")
         }
         let nmr = ReportTable.Column("NMR", unit: "dB", key: "nmr_db"), mse = ReportTable.Column("MSE", key: "mse")
@@ -191,8 +191,8 @@ struct RenderingTests {
                   rows: [row(2, .init(mse, 1e-3)), row(4, .init(mse, 1e-4))], boundCurve: [(0, 0), (5, 31)]),
         ])
         let csv = comparison.rendered(as: .csv).split(separator: "\n", omittingEmptySubsequences: false)
-        #expect(csv[0] == "budget,domain,setting,fits,rate,snr_db,worst_1pct_snr_db,nmr_db,mse,bound_rate,gap,zeroed_percent,zeroed_energy_percent,bound_zeroed_percent,where")
-        #expect(csv[1].hasPrefix("2.0,audio,s2,yes,1.9,12.0,9.0,-3.0,,1.0,"))
+        #expect(csv[0] == "budget,domain,setting,fits,rate,snr_db,worst_1pct_snr_db,nmr_db,mse,bound_rate,gap,zeroed_partitions_percent,zeroed_percent,zeroed_energy_percent,bound_zeroed_percent,where")
+        #expect(csv[1].hasPrefix("2.0,audio,s2,yes,1.9,12.0,9.0,-3.0,,1.0,0.8999999999999999,5.0,10.0,"))
         #expect(csv[2].hasPrefix("2.0,weights,s2,yes,1.9,12.0,9.0,,0.001,1.0,"))
         let text = comparison.rendered(as: .table)
         #expect(text.contains("audio: a note") && text.contains("weights: w note"))

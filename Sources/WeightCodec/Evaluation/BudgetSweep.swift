@@ -81,7 +81,7 @@ public struct BudgetSweep: Sendable {
         let allocated = menus.reduce(0) { $0 + $1.elementCount }
         let bound = histogram.bound
 
-        let rows = try budgets.map { budget -> Row in
+        let rows = budgets.map { budget -> Row in
             let choices: [Int], within: Bool
             do {
                 choices = try FormatAllocator.choose(from: menus, budget: budget * Double(weights) - fixedBits).choices
@@ -156,6 +156,7 @@ extension BudgetSweep {
                 label: row.mix.prefix(2).map(\.type.name).joined(separator: "+"), fits: row.withinBudget,
                 rate: row.bits / n, snrDB: decibels(signalEnergy / row.weightedNoise),
                 worstSNRDB: -row.error.blocks.tailDB(fraction: 0.01), measures: measures, boundRate: row.boundBits / n,
+                zeroedPartitionShare: Double(row.error.zeroedBlocks) / Double(max(1, row.error.blocksWithEnergy)),
                 zeroedShare: Double(row.error.zeroed) / Double(max(1, row.error.count - row.error.zeroInputs)),
                 zeroedEnergyShare: row.error.signalEnergy > 0 ? row.error.zeroedEnergy / row.error.signalEnergy : 0,
                 boundZeroedShare: row.boundZeroedShare, whereLost: "noise: " + lost.joined(separator: ", "))
@@ -173,7 +174,7 @@ extension BudgetSweep {
                 "bound (gap, plot): Gaussian reverse water-filling over the \(groupCount) "
                     + "groups of \(WeightSweep.groupWeights) weights, each of variance its mean square" + (weightedByImportance ? " and tolerance 1/E[x²]" : "")
                     + ", the kept tensors charged their own bits; a yardstick (block scales free, Gaussian the hardest source), not a proof.",
-                "zeroed: weights rounded to exactly zero; where: the tensor roles holding most of the weighted noise.",
+                "partitions zeroed: 32-weight groups all rounded to zero (sampled rows); zeroed: weights rounded to exactly zero; where: the tensor roles holding most of the weighted noise.",
             ] + (rows.contains { !$0.measures.filter { $0.column.key == "kl_mean" }.isEmpty }
                  ? ["KL: next-token divergence from the input model on the text, through llama.cpp (whole models)."] : []),
             rows: rows,

@@ -36,6 +36,14 @@ public struct ImportanceMatrix: Sendable {
         return values[start..<(start + columns)]
     }
 
+    /// Checks every entry naming one of `tensors` against its row length, so
+    /// a matrix made for another model fails before anything is planned.
+    public func check(against tensors: [GGUFTensorInfo]) throws(ImportanceMatrixError) {
+        for info in tensors where entries[info.name] != nil && !info.shape.isEmpty {
+            _ = try columns(of: info.name, count: info.shape[0])
+        }
+    }
+
     /// Reads either format, told apart by the GGUF magic.
     public static func load(path: String) throws -> ImportanceMatrix {
         let file = try MappedFile(path: path)

@@ -19,6 +19,9 @@ public struct TensorError: Sendable, Hashable {
     public var zeroed = 0
     /// Σx² over those weights: the energy rounded away.
     public var zeroedEnergy = 0.0
+    /// Blocks of the tally with a weight not zero, and those of them reconstructed all zero.
+    public var blocksWithEnergy = 0
+    public var zeroedBlocks = 0
     /// Weights exactly zero in the input (pruned ones, and any zero
     /// already), and how many of them were reconstructed as exactly zero:
     /// formats with an offset (Q4_1, Q5_1, Q2_K, Q4_K, Q5_K) need not hit
@@ -37,6 +40,8 @@ public struct TensorError: Sendable, Hashable {
         blocks.merge(other.blocks)
         zeroed += other.zeroed
         zeroedEnergy += other.zeroedEnergy
+        blocksWithEnergy += other.blocksWithEnergy
+        zeroedBlocks += other.zeroedBlocks
         zeroInputs += other.zeroInputs
         zerosKept += other.zerosKept
     }
@@ -129,7 +134,9 @@ public enum TensorQuantizer {
         while start < x.count {
             let end = min(x.count, start + blockWeights)
             var signal = 0.0, noise = 0.0, weightedSignal = 0.0, weightedNoise = 0.0
+            var allZero = true
             for i in start..<end {
+                if decoded[i] != 0 { allZero = false }
                 let value = Double(x[i]), difference = Double(x[i]) - Double(decoded[i])
                 let weight = Double(importance?[i] ?? 1)
                 signal += value * value
@@ -142,6 +149,10 @@ public enum TensorQuantizer {
                 if x[i] == 0 { error.zeroInputs += 1 }
             }
             error.count += end - start
+            if signal > 0 {
+                error.blocksWithEnergy += 1
+                if allZero { error.zeroedBlocks += 1 }
+            }
             error.signalEnergy += signal
             error.noiseEnergy += noise
             error.weightedSignalEnergy += weightedSignal

@@ -17,9 +17,15 @@ enum Interrupts {
     }()
     private static let lock = NSLock()
 
-    /// Installs the handlers; call once, before any output is opened.
+    /// Installs the handlers and unblocks the signals (a parent may have
+    /// left them blocked, and the child inherits its mask); call once,
+    /// before any output is opened.
     static func install() {
         _ = table
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        for number in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&unblocked, number) }
+        pthread_sigmask(SIG_UNBLOCK, &unblocked, nil)
         for number in [SIGINT, SIGTERM, SIGHUP] {
             signal(number) { number in
                 for slot in 0..<Interrupts.capacity {

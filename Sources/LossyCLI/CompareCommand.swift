@@ -55,10 +55,7 @@ struct Compare: ParsableCommand {
             throw ValidationError("--bits must each be in (0, 16] bits per coefficient, got \(bits.defaultValueDescription)")
         }
         if Set(bits.values).count != bits.values.count { throw ValidationError("--bits names a budget twice") }
-        if let bad = Quantize.formatList(formats).firstIndex(of: nil) {
-            let names = formats.split(separator: ",", omittingEmptySubsequences: false)
-            throw ValidationError("--formats: '\(names[bad])' is not a block format lossy writes")
-        }
+        _ = try Quantize.candidates(formats)
         for path in [audio, weights] + [imatrix, text].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: path) {
             throw ValidationError("cannot read \(path)")
         }
@@ -76,7 +73,7 @@ struct Compare: ParsableCommand {
         let audioDomain = try AudioSweep.comparisonDomain(
             pcm, name: URL(fileURLWithPath: audio).lastPathComponent, budgets: budgets
         ) { position, count, kbps in progress.show("encoding [\(position + 1)/\(count)] \(kbps) kbit/s") }
-        let candidates = Quantize.formatList(formats).compactMap { $0 }
+        let candidates = try Quantize.candidates(formats)
         var sweep = try BudgetSweep.run(source: source, budgets: budgets, importance: importance,
                                         candidates: candidates) { index, name in
             progress.show("measuring [\(index + 1)/\(source.tensors.count)] \(name)")

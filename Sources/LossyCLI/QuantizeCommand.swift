@@ -123,10 +123,7 @@ struct Quantize: ParsableCommand {
         if let calibration, !FileManager.default.isReadableFile(atPath: calibration) {
             throw ValidationError("cannot read \(calibration)")
         }
-        if targeted, let bad = formatList.firstIndex(of: nil) {
-            let names = formats.split(separator: ",", omittingEmptySubsequences: false)
-            throw ValidationError("--formats: '\(names[bad])' is not a block format lossy writes")
-        }
+        if targeted { _ = try Self.candidates(formats) }
         if reference && imatrix != nil {
             throw ValidationError("--reference ignores importance: drop --imatrix or --reference")
         }
@@ -154,7 +151,7 @@ struct Quantize: ParsableCommand {
         if let budget {
             let fitted = try ModelQuantizer.fitting(
                 budget, source: source, importance: importance, overrides: overrides,
-                candidates: formatList.compactMap { $0 }, pruning: try pruning(), calibration: roles
+                candidates: try Self.candidates(formats), pruning: try pruning(), calibration: roles
             ) { step in
                 switch step {
                 case let .scoring(pass, index, name): showScoring(pass, index, name)
@@ -227,12 +224,14 @@ struct Quantize: ParsableCommand {
         return targetSize.flatMap(Self.bytes).map(ModelBudget.fileBytes)
     }
 
-    private var formatList: [GGMLType?] { Self.formatList(formats) }
-
-    /// A comma-separated list as block formats; nil where a name is not one lossy writes.
-    static func formatList(_ formats: String) -> [GGMLType?] {
-        formats.split(separator: ",", omittingEmptySubsequences: false).map { name in
-            GGMLType(name: String(name).trimmingCharacters(in: .whitespaces)).flatMap { GGMLType.writable.contains($0) ? $0 : nil }
+    /// --formats as block formats, refusing a name that is not one lossy writes.
+    static func candidates(_ formats: String) throws -> [GGMLType] {
+        try formats.split(separator: ",", omittingEmptySubsequences: false).map { name in
+            guard let type = GGMLType(name: String(name).trimmingCharacters(in: .whitespaces)),
+                  GGMLType.writable.contains(type) else {
+                throw ValidationError("--formats: '\(name)' is not a block format lossy writes")
+            }
+            return type
         }
     }
 

@@ -144,7 +144,7 @@ public enum FormatAllocator {
             defer { source.release(index) }
             menus.append(try measure(
                 try weights?(index) ?? source.values(of: index), of: info, index: index, candidates: measured,
-                importance: importance, fallbackScale: scale, sampledRows: min(info.rowCount, max(1, sampleWeights / info.rowLength))))
+                importance: importance, fallbackScale: scale, sampledRows: sampledRows(of: info)))
         }
         guard !menus.isEmpty else { throw AllocationFailure.nothingToAllocate }
         let gains = try calibration?.gains(for: menus)
@@ -169,6 +169,11 @@ public enum FormatAllocator {
         for (menu, choice) in zip(menus, allocation.choices) { types[menu.index] = menu.options[choice].type }
         return FormatAllocation(types: types, menus: menus, choices: allocation.choices, gains: gains,
                                 budgetBits: budgetBits, spentBits: allocation.bits, lambda: allocation.lambda)
+    }
+
+    /// Rows quantized to measure a tensor's menu: at most `sampleWeights` weights, at least one row.
+    static func sampledRows(of info: GGUFTensorInfo) -> Int {
+        min(info.rowCount, max(1, sampleWeights / info.rowLength))
     }
 
     /// One option per menu spending at most `budget` bits with the least

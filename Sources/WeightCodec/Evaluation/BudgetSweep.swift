@@ -68,7 +68,7 @@ public struct BudgetSweep: Sendable {
                                             to: &histogram)
             let menu = try FormatAllocator.measure(
                 values, of: info, index: index, candidates: candidates, importance: importance, fallbackScale: scale,
-                sampledRows: min(info.rowCount, max(1, FormatAllocator.sampleWeights / info.rowLength)),
+                sampledRows: FormatAllocator.sampledRows(of: info),
                 groupWeights: WeightSweep.groupWeights)
             // A tensor no candidate fits keeps its type.
             if menu.options.isEmpty { fixed[index] = info.type } else { menus.append(menu) }
@@ -175,7 +175,7 @@ extension BudgetSweep {
                     + "groups of \(WeightSweep.groupWeights) weights, each of variance its mean square" + (weightedByImportance ? " and tolerance 1/E[x²]" : "")
                     + ", the kept tensors charged their own bits; a yardstick (block scales free, Gaussian the hardest source), not a proof.",
                 "partitions zeroed: 32-weight groups all rounded to zero (sampled rows); zeroed: weights rounded to exactly zero; where: the tensor roles holding most of the weighted noise.",
-            ] + (rows.contains { !$0.measures.filter { $0.column.key == "kl_mean" }.isEmpty }
+            ] + (self.rows.contains { $0.divergence != nil }
                  ? ["KL: next-token divergence from the input model on the text, through llama.cpp (whole models)."] : []),
             rows: rows,
             boundCurve: RDSweep.boundCurve(bound, energy: signalEnergy, maxRate: highest + 0.5).map {

@@ -64,6 +64,6 @@ let package = Package(
         ),
         .testTarget(name: "AudioCodecTests", dependencies: ["AudioCodec"]),
         .testTarget(name: "WeightCodecTests", dependencies: ["WeightCodec"]),
-        .testTarget(name: "LossyCLITests", dependencies: ["LossyCLI", "RateDistortion", "WeightCodec"]),
+        .testTarget(name: "LossyCLITests", dependencies: ["LossyCLI", "RateDistortion", "AudioCodec", "WeightCodec"]),
     ]
 )

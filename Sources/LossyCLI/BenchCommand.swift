@@ -6,7 +6,7 @@ import RateDistortion
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time lossy against its peers in the same run; report medians and ratios.",
-        subcommands: [BenchEncode.self, BenchDecode.self, BenchQuantize.self]
+        subcommands: [BenchEncode.self, BenchDecode.self, BenchQuantize.self, BenchMemory.self]
     )
 }
 

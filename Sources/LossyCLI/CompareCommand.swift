@@ -56,9 +56,7 @@ struct Compare: ParsableCommand {
         }
         if Set(bits.values).count != bits.values.count { throw ValidationError("--bits names a budget twice") }
         _ = try Quantize.candidates(formats)
-        for path in [audio, weights] + [imatrix, text].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: path) {
-            throw ValidationError("cannot read \(path)")
-        }
+        try requireReadable([audio, weights] + [imatrix, text].compactMap { $0 })
         if text != nil, !((try? ModelSource.isGGUF(weights)) ?? false) {
             throw ValidationError("--text runs llama.cpp on the input as the reference: \(weights) must be a GGUF file")
         }

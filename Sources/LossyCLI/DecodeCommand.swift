@@ -33,6 +33,7 @@ struct Decode: ParsableCommand {
     }
 
     func validate() throws {
+        try requireReadable([input])
         try requireDistinctPaths(input: input, output: output)
         guard container != nil else {
             throw ValidationError("the output's extension picks its format: name it .wav, .flac or .aiff, got \(output)")
@@ -43,7 +44,7 @@ struct Decode: ParsableCommand {
     func run() throws {
         let bytes: [UInt8]
         do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: input), options: .alwaysMapped)) } catch {
-            throw ValidationError("cannot read \(input): \((error as NSError).localizedDescription)")
+            throw UnreadableInput(path: input, reason: (error as NSError).localizedDescription)
         }
         let decoded = try Layer3Decoder.decode(bytes)
         try AtomicFile.replace(output) { temporary in

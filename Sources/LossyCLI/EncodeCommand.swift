@@ -79,6 +79,9 @@ struct Encode: ParsableCommand {
         if [bitrate != nil, vbr != nil, abr != nil].filter({ $0 }).count > 1 {
             throw ValidationError("choose one of --bitrate, --vbr and --abr")
         }
+        if let bitrate, !EncoderSettings.bitrates.contains(bitrate) {
+            throw ValidationError(EncoderError.unsupportedBitrate(bitrate).description)
+        }
         if let vbr, !(0...9).contains(vbr) { throw ValidationError("--vbr must be 0…9, got \(vbr)") }
         if let abr, !(32...320).contains(abr) { throw ValidationError("--abr must be 32…320 kbit/s, got \(abr)") }
         if let lowpass, !lowpass.isFinite || lowpass <= 0 {

@@ -38,9 +38,7 @@ struct Evaluate: ParsableCommand {
         if models.isEmpty { throw ValidationError("give at least one model to compare with \(reference)") }
         if !(16...65536).contains(context) { throw ValidationError("--context must be 16…65536 tokens") }
         if !(0...1000).contains(worst) { throw ValidationError("--worst must be 0…1000") }
-        for path in [reference, text] + models where !FileManager.default.isReadableFile(atPath: path) {
-            throw ValidationError("cannot read \(path)")
-        }
+        try requireReadable([reference, text] + models)
     }
 
     func run() throws {
@@ -92,9 +90,7 @@ struct Imatrix: ParsableCommand {
 
     func validate() throws {
         if !(16...65536).contains(chunk) { throw ValidationError("--chunk must be 16…65536 tokens") }
-        for path in [model, text] where !FileManager.default.isReadableFile(atPath: path) {
-            throw ValidationError("cannot read \(path)")
-        }
+        try requireReadable([model, text])
         try requireDistinctPaths(input: model, output: output)
     }
 
@@ -160,9 +156,7 @@ struct Calibrate: ParsableCommand {
         guard let type = GGMLType(name: probe), type.isQuantized, GGMLType.writable.contains(type) else {
             throw ValidationError("--probe '\(probe)' is not a quantized block format lossy writes")
         }
-        for path in [model, text] + (imatrix.map { [$0] } ?? []) where !FileManager.default.isReadableFile(atPath: path) {
-            throw ValidationError("cannot read \(path)")
-        }
+        try requireReadable([model, text] + (imatrix.map { [$0] } ?? []))
         try requireDistinctPaths(input: model, output: output)
     }
 

@@ -11,7 +11,8 @@ struct Quantize: ParsableCommand {
         abstract: "Quantize a GGUF or safetensors model to llama.cpp's block formats, as llama-quantize does, and report what was lost.",
         discussion: """
             --type takes llama-quantize's recipe names (\(LlamaFileType.allCases.filter { $0.defaultType.isQuantized }.map(\.name).joined(separator: ", ")); \
-            F32, F16, BF16 convert every matrix) or a block format for every matrix. Norms and other \
+            F32, F16, BF16 convert every matrix); with --pure every matrix takes the recipe's base format, \
+            and --tensor-type sets any tensor's format. Norms and other \
             1-D tensors keep their type, as llama.cpp keeps them. Rows that are not a whole number of a \
             format's blocks take llama.cpp's fallback format. A safetensors checkpoint (a file, a \
             sharded checkpoint's model.safetensors.index.json, or their folder) whose config.json \
@@ -56,7 +57,9 @@ struct Quantize: ParsableCommand {
     @Option(help: ArgumentHelp("Recipe or block format: Q4_K_M, Q8_0, Q6_K, … (optional with a target).", valueName: "type"))
     var type: String?
 
-    @Option(name: .customLong("target-bpw"), help: ArgumentHelp(
+    // .unconditional: a negative value is read as the value (and refused by
+    // validate) rather than as an unknown flag.
+    @Option(name: .customLong("target-bpw"), parsing: .unconditional, help: ArgumentHelp(
         "Choose each tensor's format so the tensors average this many bits per weight, at the least weighted error.",
         valueName: "bits"))
     var targetBitsPerWeight: Double?
@@ -90,7 +93,7 @@ struct Quantize: ParsableCommand {
         """)
     var reference = false
 
-    @Option(help: ArgumentHelp("Zero this share of each blk.* matrix's weights before quantizing, in [0, 1).", valueName: "fraction"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Zero this share of each blk.* matrix's weights before quantizing, in [0, 1).", valueName: "fraction"))
     var prune: Double?
 
     @Option(name: .customLong("prune-method"),
@@ -120,9 +123,7 @@ struct Quantize: ParsableCommand {
         if targeted && (reference || pure) { throw ValidationError("--target-bpw and --target-size choose the formats: drop --reference and --pure") }
         if !targeted && type == nil { throw ValidationError("give --type, --target-bpw or --target-size") }
         if !targeted && calibration != nil { throw ValidationError("--calibration weighs the allocator's choices: give --target-bpw or --target-size") }
-        if let calibration, !FileManager.default.isReadableFile(atPath: calibration) {
-            throw ValidationError("cannot read \(calibration)")
-        }
+        if let calibration { try requireReadable([calibration]) }
         if targeted { _ = try Self.candidates(formats) }
         if reference && imatrix != nil {
             throw ValidationError("--reference ignores importance: drop --imatrix or --reference")

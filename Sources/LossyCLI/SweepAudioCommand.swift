@@ -30,7 +30,7 @@ struct SweepAudio: ParsableCommand {
 
     func validate() throws {
         _ = try Self.parse(bitrates)
-        if !FileManager.default.isReadableFile(atPath: input) { throw ValidationError("cannot read \(input)") }
+        try requireReadable([input])
     }
 
     func run() throws {

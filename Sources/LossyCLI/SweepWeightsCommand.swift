@@ -64,9 +64,7 @@ struct SweepWeights: ParsableCommand {
             throw ValidationError("--types names \(twice) twice")
         }
         if sampleWeights < 1 { throw ValidationError("--sample-weights must be at least 1, got \(sampleWeights)") }
-        for path in [imatrix, text].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: path) {
-            throw ValidationError("cannot read \(path)")
-        }
+        try requireReadable([imatrix, text].compactMap { $0 })
         if text != nil, FileManager.default.isReadableFile(atPath: model), !((try? ModelSource.isGGUF(model)) ?? false) {
             throw ValidationError("--text runs llama.cpp on the input as the reference: \(model) must be a GGUF file")
         }

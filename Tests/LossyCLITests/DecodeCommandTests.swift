@@ -26,7 +26,7 @@ struct DecodeCommandTests {
         try Data("not an mp3 at all".utf8).write(to: folder.appendingPathComponent("junk.mp3"))
         let cases: [([String], Int32, String)] = [
             (["decode", "junk.mp3", "-o", "out.wav"], 1, "no MPEG audio Layer III frames found"),
-            (["decode", "missing.mp3", "-o", "out.wav"], 64, "cannot read missing.mp3: "),
+            (["decode", "missing.mp3", "-o", "out.wav"], 1, "cannot read missing.mp3: no such file"),
             (["decode", "junk.mp3", "-o", "junk.mp3"], 64, "the output junk.mp3 is the input; choose another path"),
             (["decode", "junk.mp3", "-o", "out.flac", "--float"], 64, "FLAC holds integer samples only; drop --float or write .wav"),
         ]

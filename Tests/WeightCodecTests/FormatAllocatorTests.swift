@@ -9,8 +9,9 @@ struct GeneratedModel: TensorSource {
     var data: [[Float]] = []
 
     func storedBytes(of index: Int) -> UnsafeRawBufferPointer? { nil }
-    func values(of index: Int, into values: UnsafeMutableBufferPointer<Float>) throws {
-        _ = values.initialize(from: data[index])
+    func values(of index: Int, rows: Range<Int>, into values: UnsafeMutableBufferPointer<Float>) throws {
+        let elements = Self.elements(of: rows, in: tensors[index])
+        _ = values.initialize(from: data[index][elements])
     }
     func release(_ index: Int) {}
 

@@ -13,6 +13,9 @@ public enum RateControl: Sendable, Hashable {
 
 /// How to encode.
 public struct EncoderSettings: Sendable, Hashable {
+    /// The CBR bitrates MPEG-1 Layer III has, in kbit/s (free format aside).
+    public static let bitrates = Array(ISO11172_3.bitrates.dropFirst())
+
     public enum ChannelMode: String, Sendable, CaseIterable {
         /// Two independent channels (L/R).
         case stereo
@@ -65,7 +68,7 @@ public enum EncoderError: Error, Equatable, CustomStringConvertible {
         case let .unsupportedSampleRate(rate):
             return "MPEG-1 Layer III codes 32000, 44100 or 48000 Hz; the input is \(rate) Hz (resample it first)"
         case let .unsupportedBitrate(kbps):
-            return "bitrate \(kbps) kbit/s is not an MPEG-1 Layer III bitrate; use one of \(ISO11172_3.bitrates.dropFirst().map(String.init).joined(separator: ", "))"
+            return "bitrate \(kbps) kbit/s is not an MPEG-1 Layer III bitrate; use one of \(EncoderSettings.bitrates.map(String.init).joined(separator: ", "))"
         case let .unsupportedQuality(quality):
             return "VBR quality \(quality) is outside 0…9 (0 is the best, 9 the smallest)"
         case let .averageBitrateOutOfRange(kbps):

@@ -180,12 +180,14 @@ enum GranuleDecoder {
     }
 }
 
-/// The Huffman decoders of every table, built once.
-struct HuffmanDecoders {
+/// The Huffman decoders of every table, built once per process.
+struct HuffmanDecoders: Sendable {
+    static let shared = HuffmanDecoders()
+
     let bigValue: [HuffmanTableDecoder?]
     let count1: [HuffmanTableDecoder]
 
-    init() {
+    private init() {
         bigValue = ISO11172_3.bigValueTables.map { table in
             table.flatMap { $0.size > 0 ? HuffmanTableDecoder(codes: $0.codes, lengths: $0.lengths) : nil }
         }

@@ -13,7 +13,8 @@ public enum DecoderError: Error, Equatable, CustomStringConvertible {
 public struct DecodedStream: Sendable {
     public var audio: PCMAudio
     public var frameCount: Int
-    /// Frames whose main data was missing or damaged; they decode as silence.
+    /// Frames whose main data was missing or damaged, and frames lost with
+    /// the sync (counted from the bytes skipped); they decode as silence.
     public var damagedFrames: Int
     /// Encoder delay and padding from a LAME/Info tag, when there is one.
     public var gapless: (delay: Int, padding: Int)?
@@ -37,15 +38,18 @@ public enum Layer3Decoder {
         var synthesis = [HybridSynthesis]()
         var previousScalefactors = [GranuleDecoder.Scalefactors]()
         var frames = 0, damaged = 0, audioBytes = 0
+        // Where the next frame starts if the stream is intact.
+        var expectedStart: Int?
         var gapless: (delay: Int, padding: Int)?
-        let decoders = HuffmanDecoders()
+        let decoders = HuffmanDecoders.shared
         var values = [Int32](repeating: 0, count: 576)
         var scratch = [Float](repeating: 0, count: 576)
 
         while position + 4 <= bytes.count {
             guard let header = ParsedHeader(bytes[position...]),
                   first.map({ $0.sampleRate == header.sampleRate && $0.version == header.version }) ?? true,
-                  confirmed(header, at: position, in: bytes, synced: first != nil)
+                  // After lost sync a header must be confirmed again, as at the start.
+                  confirmed(header, at: position, in: bytes, synced: first != nil && position == expectedStart)
             else { position += 1; continue }
             let end = min(bytes.count, position + header.frameBytes)
             if first == nil {
@@ -57,10 +61,28 @@ public enum Layer3Decoder {
                 if let tag = InfoTag.read(Array(bytes[position..<end]), tagStart: tagStart) {
                     gapless = tag.gapless
                     position = end
+                    expectedStart = end
                     continue
                 }
             }
             guard header.channelCount == channels.count else { position += 1; continue }
+            if let expected = expectedStart, position > expected {
+                // Sync was lost: the bytes skipped held frames. As many frames
+                // of silence as they would have held keep later audio in place;
+                // the reservoir and filterbank restart, their history being gone.
+                let frameBytes = frames > 0 ? Double(audioBytes) / Double(frames) : Double(header.frameBytes)
+                let lost = Int((Double(position - expected) / frameBytes).rounded())
+                if lost > 0 {
+                    for c in channels.indices { channels[c].append(contentsOf: [Float](repeating: 0, count: lost * header.samples)) }
+                    frames += lost
+                    damaged += lost
+                    audioBytes += position - expected
+                    reservoir.removeAll()
+                    synthesis = Array(repeating: HybridSynthesis(), count: header.channelCount)
+                    previousScalefactors = Array(repeating: GranuleDecoder.Scalefactors(), count: header.channelCount)
+                }
+            }
+            expectedStart = end
             let lsf = header.version != .mpeg1
             let sideStart = position + 4 + (header.hasCRC ? 2 : 0)
             let mainStart = sideStart + header.sideInfoBytes

@@ -81,25 +81,24 @@ public struct LlamaCheckpoint: TensorSource {
 
     public func release(_ index: Int) { checkpoint.release(sources[index].tensor) }
 
-    public func values(of index: Int, into values: UnsafeMutableBufferPointer<Float>) throws {
+    public func values(of index: Int, rows: Range<Int>, into values: UnsafeMutableBufferPointer<Float>) throws {
         let (tensor, heads, _) = sources[index]
-        let type = try tensor.requireDataType()
+        let type = try tensor.requireDataType(), data = checkpoint.data(of: tensor)
+        let rowLength = tensors[index].shape.first ?? 1, rowBytes = rowLength * type.byteWidth
+        _ = Self.elements(of: rows, in: tensors[index])
         guard heads > 0 else {
-            type.widen(checkpoint.data(of: tensor), into: values)
+            type.widen(UnsafeRawBufferPointer(rebasing: data[(rows.lowerBound * rowBytes)..<(rows.upperBound * rowBytes)]),
+                       into: values)
             return
         }
-        var original = [Float](repeating: 0, count: values.count)
-        original.withUnsafeMutableBufferPointer { type.widen(checkpoint.data(of: tensor), into: $0) }
-        let rows = tensor.shape[0], columns = tensor.shape[1]
-        let headRows = rows / heads, half = headRows / 2
-        for head in 0..<heads {
-            for i in 0..<half {
-                for j in 0..<2 {
-                    let target = (head * headRows + 2 * i + j) * columns
-                    let source = (head * headRows + j * half + i) * columns
-                    for c in 0..<columns { values[target + c] = original[source + c] }
-                }
-            }
+        // HF stores each head's rotary pairs as two halves; llama.cpp
+        // interleaves them: row 2i + j of a head is the HF head's row j·half + i.
+        let headRows = tensor.shape[0] / heads, half = headRows / 2
+        for (slot, row) in rows.enumerated() {
+            let head = row / headRows, within = row % headRows
+            let source = head * headRows + (within % 2) * half + within / 2
+            type.widen(UnsafeRawBufferPointer(rebasing: data[(source * rowBytes)..<((source + 1) * rowBytes)]),
+                       into: UnsafeMutableBufferPointer(rebasing: values[(slot * rowLength)..<((slot + 1) * rowLength)]))
         }
     }
 

@@ -9,18 +9,31 @@ public protocol TensorSource: Sendable {
     /// The tensor's bytes when they can be copied to the output unchanged
     /// (stored in `tensors[index].type` in ggml's layout), else nil.
     func storedBytes(of index: Int) -> UnsafeRawBufferPointer?
-    /// The tensor's weights as floats, in ggml order.
-    func values(of index: Int, into values: UnsafeMutableBufferPointer<Float>) throws
+    /// Rows `rows` of the tensor's weights as floats, in ggml order (a row
+    /// is `shape[0]` weights), so a tensor can be read a slice at a time.
+    func values(of index: Int, rows: Range<Int>, into values: UnsafeMutableBufferPointer<Float>) throws
     /// The tensor will not be read again: its pages may leave memory.
     func release(_ index: Int)
 }
 
 extension TensorSource {
+    /// The tensor's weights as floats, in ggml order.
+    public func values(of index: Int, into values: UnsafeMutableBufferPointer<Float>) throws {
+        try self.values(of: index, rows: 0..<tensors[index].rowCount, into: values)
+    }
+
     /// The tensor's weights as floats, in ggml order, in an array of their own.
     public func values(of index: Int) throws -> [Float] {
         var values = [Float](repeating: 0, count: tensors[index].elementCount)
         try values.withUnsafeMutableBufferPointer { try self.values(of: index, into: $0) }
         return values
+    }
+
+    /// The elements of `rows` in a tensor of `info`'s shape.
+    static func elements(of rows: Range<Int>, in info: GGUFTensorInfo) -> Range<Int> {
+        let rowLength = info.shape.first ?? 1
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= info.rowCount, "rows \(rows) outside '\(info.name)'")
+        return (rows.lowerBound * rowLength)..<(rows.upperBound * rowLength)
     }
 }
 
@@ -41,12 +54,16 @@ public struct GGUFSource: TensorSource {
         file.mapping.release(start..<(start + tensor.byteCount))
     }
 
-    public func values(of index: Int, into values: UnsafeMutableBufferPointer<Float>) throws {
+    public func values(of index: Int, rows: Range<Int>, into values: UnsafeMutableBufferPointer<Float>) throws {
         let info = file.tensors[index]
-        guard let format = BlockFormats.format(for: info.type) else {
+        guard let format = BlockFormats.format(for: info.type),
+              let rowBytes = info.type.rowBytes(info.shape.first ?? 1) else {
             throw QuantizeError.cannotDecode(tensor: info.name, type: info.type)
         }
-        format.dequantize(file.data(of: info), into: values)
+        _ = Self.elements(of: rows, in: info)
+        let data = file.data(of: info)
+        format.dequantize(UnsafeRawBufferPointer(rebasing: data[(rows.lowerBound * rowBytes)..<(rows.upperBound * rowBytes)]),
+                          into: values)
     }
 }
 
@@ -87,9 +104,12 @@ public struct SafetensorsSource: TensorSource {
         return tensor.dataType == .u8 ? nil : checkpoint.data(of: tensor)
     }
 
-    public func values(of index: Int, into values: UnsafeMutableBufferPointer<Float>) throws {
+    public func values(of index: Int, rows: Range<Int>, into values: UnsafeMutableBufferPointer<Float>) throws {
         let tensor = checkpoint.tensors[index]
-        try tensor.requireDataType().widen(checkpoint.data(of: tensor), into: values)
+        let type = try tensor.requireDataType(), elements = Self.elements(of: rows, in: tensors[index])
+        let data = checkpoint.data(of: tensor)
+        type.widen(UnsafeRawBufferPointer(rebasing: data[(elements.lowerBound * type.byteWidth)..<(elements.upperBound * type.byteWidth)]),
+                   into: values)
     }
 
     public func release(_ index: Int) { checkpoint.release(checkpoint.tensors[index]) }

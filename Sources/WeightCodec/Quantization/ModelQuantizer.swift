@@ -124,21 +124,43 @@ public struct ModelQuantizer {
                 outcomes.append(Outcome(tensor: tensor, error: nil, pruning: nil))
                 return
             }
-            let (values, pruned) = try weights(of: index, threshold: threshold, ties: &ties)
-            var output = [UInt8](repeating: 0, count: tensor.bytes)
-            let rowImportance = try importance?.columns(of: info.name, count: info.shape[0]).map(Array.init)
-            let error = values.withUnsafeBufferPointer { x in
-                output.withUnsafeMutableBytes { bytes in
-                    TensorQuantizer.quantize(
-                        x, rowLength: info.shape[0], format: BlockFormats.format(for: tensor.targetType)!,
-                        importance: rowImportance, reference: reference, into: bytes)
+            let format = BlockFormats.format(for: tensor.targetType)!, rowLength = info.shape[0]
+            let rowImportance = try importance?.columns(of: info.name, count: rowLength).map(Array.init)
+            func encode(_ values: UnsafeBufferPointer<Float>) throws -> TensorError {
+                var output = [UInt8](repeating: 0, count: values.count / rowLength * format.type.rowBytes(rowLength)!)
+                let error = output.withUnsafeMutableBytes { bytes in
+                    TensorQuantizer.quantize(values, rowLength: rowLength, format: format,
+                                             importance: rowImportance, reference: reference, into: bytes)
+                }
+                try output.withUnsafeBytes { try sink.write($0) }
+                return error
+            }
+            if tensor.pruned {
+                // Pruning ranks the whole tensor's weights, so it needs them all at once.
+                let (values, pruned) = try weights(of: index, threshold: threshold, ties: &ties)
+                outcomes.append(Outcome(tensor: tensor, error: try values.withUnsafeBufferPointer(encode), pruning: pruned))
+                return
+            }
+            // A slice of rows at a time: memory holds one slice's floats and
+            // blocks, whatever the tensor's size.
+            let sliceRows = max(1, Self.sliceWeights / rowLength)
+            var slice = [Float](repeating: 0, count: min(info.rowCount, sliceRows) * rowLength)
+            var error = TensorError()
+            for first in stride(from: 0, to: info.rowCount, by: sliceRows) {
+                let rows = first..<min(info.rowCount, first + sliceRows)
+                try slice.withUnsafeMutableBufferPointer { buffer in
+                    let values = UnsafeMutableBufferPointer(rebasing: buffer[0..<(rows.count * rowLength)])
+                    try source.values(of: index, rows: rows, into: values)
+                    error.merge(try encode(UnsafeBufferPointer(values)))
                 }
             }
-            try output.withUnsafeBytes { try sink.write($0) }
-            outcomes.append(Outcome(tensor: tensor, error: error, pruning: pruned))
+            outcomes.append(Outcome(tensor: tensor, error: error, pruning: nil))
         }
         return outcomes
     }
+
+    /// Weights decoded at a time when a tensor is quantized in slices (16 MiB of floats).
+    public static let sliceWeights = 1 << 22
 
     /// Tensor `index`'s weights as its format will see them: decoded, and
     /// pruned when the plan prunes it (with what that removed).

@@ -8,8 +8,10 @@ struct Decode: ParsableCommand {
         abstract: "Decode an MPEG-1, 2 or 2.5 Layer III file to WAV, FLAC or AIFF (by the output's extension).",
         discussion: """
             Skips ID3v1, ID3v2 and APEv2 tags and junk, resynchronises after damage, decodes what can be decoded and \
-            fills damaged frames with silence, counting them. A LAME/Info tag's encoder delay and \
-            padding are trimmed (gapless).
+            fills damaged frames with silence, counting them; frames lost with the sync become as many \
+            frames of silence as the skipped bytes held, so later audio stays in time. A LAME/Info tag's \
+            encoder delay and padding are trimmed (gapless); a stream that ends short of the tag's frame \
+            count keeps its end untrimmed and says so.
             """
     )
 
@@ -50,7 +52,11 @@ struct Decode: ParsableCommand {
         try AtomicFile.replace(output) { temporary in
             try AudioFileWriter.write(decoded.audio, to: temporary, container: container ?? .wav, format: float ? .float32 : .pcm16)
         }
-        let gapless = decoded.gapless.map { "; trimmed encoder delay \($0.delay) and padding \($0.padding)" } ?? ""
+        let gapless = decoded.gapless.map { tag in
+            decoded.missingFrames > 0
+                ? "; trimmed encoder delay \(tag.delay); the stream ends \(decoded.missingFrames) frame(s) short of its Info tag's count, so its padding was not trimmed"
+                : "; trimmed encoder delay \(tag.delay) and padding \(tag.padding)"
+        } ?? ""
         print("""
             \(output): \(decoded.frameCount) frames, \(decoded.audio.frameCount) samples per channel at \
             \(decoded.audio.sampleRate) Hz, \(decoded.audio.channels.count) channel(s); \

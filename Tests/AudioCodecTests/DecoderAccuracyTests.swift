@@ -116,6 +116,18 @@ struct DamagedStreamTests {
         #expect(cut.frameCount > 0 && cut.frameCount < clean.frameCount)
     }
 
+    @Test func aCutStreamKeepsItsEndAndSaysHowShortItIs() throws {
+        let audio = TestSignal.pinkNoise.audio(rate: 44100, channels: 2, seconds: 0.5)
+        let whole = try Layer3Encoder.encode(audio, settings: EncoderSettings(bitrate: 128)).bytes
+        let intact = try Layer3Decoder.decode(whole)
+        #expect(intact.missingFrames == 0 && intact.audio.frameCount == audio.frameCount)
+        let cut = try Layer3Decoder.decode(Array(whole.prefix(whole.count / 2)))
+        let tag = try #require(cut.gapless)
+        #expect(cut.missingFrames == intact.frameCount - cut.frameCount && cut.missingFrames > 0)
+        // Only the delay is trimmed: the encoder's padding is not at this end.
+        #expect(cut.audio.frameCount == cut.frameCount * 1152 - tag.delay - Layer3Decoder.decoderDelay)
+    }
+
     @Test func damagedFramesAreConcealedAndCounted() throws {
         let clean = try Layer3Decoder.decode(Self.stream)
         let starts = frameStarts(Self.stream)

@@ -18,6 +18,9 @@ public struct DecodedStream: Sendable {
     public var damagedFrames: Int
     /// Encoder delay and padding from a LAME/Info tag, when there is one.
     public var gapless: (delay: Int, padding: Int)?
+    /// Audio frames the Xing/Info tag counts beyond those the stream holds:
+    /// a cut file. Its padding is then not trimmed, the end being elsewhere.
+    public var missingFrames: Int
     /// kbit/s of the audio frames over their own duration (a Xing/Info frame apart).
     public var averageBitrate: Double
 }
@@ -41,6 +44,7 @@ public enum Layer3Decoder {
         // Where the next frame starts if the stream is intact.
         var expectedStart: Int?
         var gapless: (delay: Int, padding: Int)?
+        var taggedFrames: Int?
         let decoders = HuffmanDecoders.shared
         var values = [Int32](repeating: 0, count: 576)
         var scratch = [Float](repeating: 0, count: 576)
@@ -60,6 +64,7 @@ public enum Layer3Decoder {
                 let tagStart = 4 + (header.hasCRC ? 2 : 0) + header.sideInfoBytes
                 if let tag = InfoTag.read(Array(bytes[position..<end]), tagStart: tagStart) {
                     gapless = tag.gapless
+                    taggedFrames = tag.frameCount
                     position = end
                     expectedStart = end
                     continue
@@ -151,16 +156,18 @@ public enum Layer3Decoder {
             position = end
         }
         guard let header = first, frames > 0 else { throw .noFrames }
+        let missing = max(0, (taggedFrames ?? 0) - frames)
         if let tag = gapless {
             // Trim the encoder's delay and padding, as LAME's tag convention counts them.
             let total = channels[0].count
             let head = min(total, tag.delay + decoderDelay)
-            let tail = max(head, total - max(0, tag.padding - decoderDelay))
+            let padding = missing > 0 ? 0 : max(0, tag.padding - decoderDelay)
+            let tail = max(head, total - padding)
             for c in channels.indices { channels[c] = Array(channels[c][head..<tail]) }
         }
         let seconds = Double(frames * header.samples) / Double(header.sampleRate)
         return DecodedStream(audio: PCMAudio(sampleRate: header.sampleRate, channels: channels),
-                             frameCount: frames, damagedFrames: damaged, gapless: gapless,
+                             frameCount: frames, damagedFrames: damaged, gapless: gapless, missingFrames: missing,
                              averageBitrate: Double(audioBytes) * 8 / seconds / 1000)
     }
 

@@ -32,6 +32,7 @@ public enum AudioFileReader {
     private static let chunkFrames = 1 << 14
 
     public static func read(path: String) throws(AudioFileError) -> PCMAudio {
+        if let problem = RIFFListCheck.problem(in: path) { throw .cannotOpen(path: path, reason: problem) }
         var info = SF_INFO()
         guard let file = sf_open(path, Int32(SFM_READ), &info) else {
             throw .cannotOpen(path: path, reason: String(cString: sf_strerror(nil)))

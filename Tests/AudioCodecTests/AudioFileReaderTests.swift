@@ -66,6 +66,19 @@ struct AudioFileReaderTests {
         }
     }
 
+    @Test func aListItemClaimingMoreThanTheFileIsRefusedBeforeLibsndfileLoopsOnIt() throws {
+        // libsndfile 1.2 wraps its 32-bit count of LIST bytes on this item and never returns.
+        let wave = [UInt8](waveFile(channels: 1, sampleRate: 44100, bitsPerSample: 16, data: [UInt8](repeating: 0, count: 200)))
+        func le(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+        let list = Array("LIST".utf8) + le(26) + Array("INFOIXYZ".utf8) + le(0xFFFF_FFF4) + Array("lossy!".utf8) + [UInt8](repeating: 0, count: 8)
+        let bytes = Array("RIFF".utf8) + le(UInt32(wave.count - 8 + list.count)) + Array(wave[8..<36]) + list + Array(wave[36...])
+        let path = try temporaryFile("list.wav", Data(bytes))
+        #expect(throws: AudioFileError.cannotOpen(path: path, reason:
+            "the item 'IXYZ' of its LIST chunk at byte 36 claims 4294967284 bytes, more than the file's \(bytes.count)")) {
+            try AudioFileReader.read(path: path)
+        }
+    }
+
     @Test func aMissingFileIsAClearError() {
         #expect(throws: AudioFileError.self) { try AudioFileReader.read(path: "/nonexistent/x.wav") }
     }

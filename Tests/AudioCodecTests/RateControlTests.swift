@@ -88,6 +88,29 @@ struct RateControlTests {
         #expect(sizes[0] > sizes[1] && sizes[1] > sizes[2], "bytes by quality 0, 4, 9: \(sizes)")
     }
 
+    /// A variable frame is coded to its margin before its bitrate is chosen, so
+    /// the coded bands' noise sits at the margin over their masking thresholds:
+    /// not under it (bits wasted) and not far over it (the frame under-paid).
+    /// Frames at 320 kbit/s are left out, since the format's ceiling can stop them short.
+    @Test(arguments: [2, 5])
+    func variableFramesMeetTheirMargin(quality: Int) throws {
+        let audio = Self.loudThenQuiet(channels: 2)
+        var settings = EncoderSettings(rate: .variable(quality: quality))
+        settings.analysis = true
+        settings.analysisPerBand = true
+        let analysis = try #require(try Layer3Encoder.encode(audio, settings: settings).analysis)
+        let free = Set(analysis.frames.filter { $0.kbps < 320 }.map(\.index))
+        let coded = analysis.bands
+            .filter { free.contains($0.frame) && $0.zeroed == nil && $0.window == nil && $0.outcome.noisePower > 0 }
+            .map(\.nmrDB).sorted()
+        try #require(coded.count > 1000)
+        let margin = FrameRateControl.variableMarginDB[quality]
+        let median = coded[coded.count / 2], p90 = coded[coded.count * 9 / 10]
+        // A band's menu steps are 3 dB apart: its noise lands up to 3 dB under the margin.
+        #expect(median > margin - 3 && median <= margin, "V\(quality): median NMR \(median) dB, margin \(margin)")
+        #expect(p90 <= margin + 1, "V\(quality): 90th percentile NMR \(p90) dB, margin \(margin)")
+    }
+
     @Test func averageBitrateLandsOnItsTarget() throws {
         let noise = TestSignal.pinkNoise.audio(rate: 44100, channels: 2, seconds: 8)
         for target in [96, 160] {

@@ -3,10 +3,9 @@ import RealModule
 /// Chooses each frame's bitrate and how many bits its granules may spend.
 ///
 /// Constant bitrate spends the slot, drawing on the reservoir when the
-/// perceptual entropy asks for more. Variable bitrate asks the allocator's
-/// menus what keeps every band's noise within a margin of its masking
-/// threshold and takes the least bitrate that, with half the reservoir,
-/// pays for it. Average bitrate is variable bitrate whose margin is steered
+/// perceptual entropy asks for more. Variable bitrate codes the frame with
+/// every band's noise within a margin of its masking threshold and takes the
+/// least bitrate that, with half the reservoir, pays for those exact bits. Average bitrate is variable bitrate whose margin is steered
 /// by how far the bits spent so far run ahead of the target.
 struct FrameRateControl {
     let rate: RateControl
@@ -22,9 +21,9 @@ struct FrameRateControl {
     static let nominalVariableKbps = [245, 225, 190, 175, 165, 130, 115, 100, 85, 65]
 
     /// Noise-to-mask margin of each quality level, in dB: calibrated so that our
-    /// total bytes on the seven quality clips land within 3 % of LAME 3.100's at
-    /// the same -V (measured at 0, 2, 5 and 9; the rest interpolated).
-    static let variableMarginDB: [Double] = [-6, -2, 1.5, 3.5, 6, 8.5, 10, 12, 14, 16.5]
+    /// total bytes on the seven quality clips (scripts/quality) land within 2 % of
+    /// LAME 3.100's at the same -V, every level measured.
+    static let variableMarginDB: [Double] = [-4.3, -0.5, 2.9, 4.7, 7.0, 9.6, 11.5, 12.3, 14.3, 17.8]
 
     /// How many dB the average-bitrate margin moves per second of target bits spent ahead.
     static let averageSteeringDBPerSecond = 30.0

@@ -55,7 +55,13 @@ enum GranuleCoder {
         var reachable: Bool
     }
 
-    static func code(_ inputs: [GranuleInput], menus given: [Menus]? = nil, maxBits: Int) -> [CodedGranule] {
+    /// With `noiseRatio`, no allocation: every band takes the coarsest step
+    /// on its menu whose noise stays within that ratio of its tolerance (or
+    /// its finest reachable step), and each channel is coded at the gains that
+    /// reach them, however many bits that takes (up to `maxBits`). What a
+    /// variable-bitrate frame is coded to before its bitrate is chosen.
+    static func code(_ inputs: [GranuleInput], menus given: [Menus]? = nil, maxBits: Int,
+                     noiseRatio: Double? = nil) -> [CodedGranule] {
         let menus = given ?? inputs.map(menus(for:))
         // Scalefactors cost at most 11·4 + 10·3 bits (long) or 18·4 + 18·3 (short).
         let part2Reserve = inputs.reduce(0) { $0 + $1.layout.scalefactorBits((4, 3)) }
@@ -67,15 +73,20 @@ enum GranuleCoder {
         // the menus, until every choice is reachable.
         var floors = inputs.map { [Int](repeating: Int.min, count: $0.layout.bands.count) }
         var ceilings: [Int?]?
+        // Meeting a noise ratio, a long block's global gain may be no coarser than
+        // any band's step plus its scalefactor's reach (in 6 dB steps): the loud
+        // bands take finer steps so that the quiet ones reach theirs.
+        var gainCaps: [Int?]?
         var chosen = [[Int?]]()
         var realizations = [Realization?]()
         var estimates = [Double]()
         for _ in 0..<5 {
             let offered = inputs.indices.map { c in
-                let menu = menus[c], floor = floors[c], ceiling = ceilings?[c]
+                let menu = menus[c], floor = floors[c], ceiling = ceilings?[c], cap = gainCaps?[c] ?? .max
                 return menu.steps.indices.map { b in
                     menu.steps[b].indices.filter { i in
                         guard let q = menu.steps[b][i] else { return true }
+                        guard q <= cap else { return false }
                         guard let ceiling else { return q >= floor[b] }
                         // Under a ceiling, the band without a scalefactor sets the global gain.
                         return q >= floor[b] && (inputs[c].layout.bands[b].slot == nil ? q >= ceiling : q <= ceiling)
@@ -89,14 +100,27 @@ enum GranuleCoder {
                     flatTolerances.append(inputs[c].tolerance[b])
                 }
             }
-            let allocation = try! LagrangianAllocator.allocate(choices: flatChoices, tolerances: flatTolerances, budget: budget)
+            let picks: [Int]
+            // Meeting a noise ratio r, a 3 dB finer step halves a band's r·width of
+            // noise-to-tolerance for about half a bit per line: a slope of r.
+            var lambda = noiseRatio ?? 0
+            if let noiseRatio {
+                picks = zip(flatChoices, zip(flatTolerances, inputs.flatMap { $0.layout.bands })).map { choices, band in
+                    let allowed = noiseRatio * band.0 * Double(band.1.lines.count)
+                    return choices.indices.first { choices[$0].distortion <= allowed } ?? choices.count - 1
+                }
+            } else {
+                let allocation = try! LagrangianAllocator.allocate(choices: flatChoices, tolerances: flatTolerances, budget: budget)
+                picks = allocation.choices
+                lambda = allocation.lambda
+            }
             var next = 0
             chosen = []
             estimates = []
             for c in inputs.indices {
                 var bandSteps = [Int?](), bits = 0.0
                 for b in inputs[c].layout.bands.indices {
-                    let index = offered[c][b][allocation.choices[next]]
+                    let index = offered[c][b][picks[next]]
                     bandSteps.append(menus[c].steps[b][index])
                     bits += menus[c].choices[b][index].bits
                     next += 1
@@ -106,8 +130,19 @@ enum GranuleCoder {
             }
             realizations = zip(chosen, inputs).map { realize($0, layout: $1.layout) }
             if ceilings == nil {
-                ceilings = zip(inputs, menus).map { topBandCeiling($0, $1, lambda: allocation.lambda) }
+                ceilings = zip(inputs, menus).map { topBandCeiling($0, $1, lambda: lambda) }
                 if ceilings!.contains(where: { $0 != nil }) { continue }
+            }
+            if noiseRatio != nil && gainCaps == nil {
+                gainCaps = zip(chosen, inputs).map { steps, input in
+                    guard !input.layout.short else { return nil }
+                    return input.layout.bands.indices.compactMap { b in
+                        steps[b].flatMap { q in input.layout.bands[b].slot.map { q + 4 * input.layout.reach($0) } }
+                    }.min()
+                }
+                if zip(gainCaps!, chosen).contains(where: { cap, steps in
+                    cap.map { cap in steps.contains { ($0 ?? .min) > cap } } ?? false
+                }) { continue }
             }
             if realizations.allSatisfy({ $0?.reachable ?? true }) { break }
             floors = zip(realizations, floors).map { $0?.floors ?? $1 }
@@ -128,7 +163,8 @@ enum GranuleCoder {
                 total + Int(estimates[later]) + (realizations[later] == nil ? 0 : inputs[later].layout.scalefactorBits((4, 3)))
             }
             let channelBudget = min(ISO11172_3.maxPart23Bits, max(0, remaining - reserved))
-            let result = fit(inputs[c].lines, menus[c], chosen[c], realization, layout: layout, part2: part2, maxBits: channelBudget)
+            let result = fit(inputs[c].lines, menus[c], chosen[c], realization, layout: layout, part2: part2,
+                             maxBits: channelBudget, finer: noiseRatio == nil)
             guard let (gain, values, coding, bandNoise) = result else {
                 coded.append(silent(inputs[c], magnitudes: menus[c].magnitudes))
                 continue
@@ -154,28 +190,6 @@ enum GranuleCoder {
                                       coding: coding, part2Bits: part2, bandNoise: bandNoise, bandBits: bandBits))
         }
         return coded
-    }
-
-    /// The main data bits that keep every band's noise within `noiseRatio`
-    /// times its tolerance: per band the cheapest step on its menu that does
-    /// (or its finest), plus the scalefactors that step needs. What a
-    /// variable-bitrate frame asks for.
-    static func bitsToMeet(_ inputs: [GranuleInput], menus: [Menus], noiseRatio: Double) -> Int {
-        zip(inputs, menus).reduce(0) { total, entry in
-            let (input, menu) = entry
-            var chosen = [Int?](), bits = 0.0
-            for b in input.layout.bands.indices {
-                let allowed = noiseRatio * input.tolerance[b] * Double(input.layout.bands[b].lines.count)
-                let choices = menu.choices[b]
-                let index = choices.indices.first { choices[$0].distortion <= allowed } ?? choices.count - 1
-                chosen.append(menu.steps[b][index])
-                bits += choices[index].bits
-            }
-            guard let realization = realize(chosen, layout: input.layout) else { return total }
-            let compress = scalefacCompress(for: realization.scalefactors, layout: input.layout)
-            let part2 = input.layout.scalefactorBits(ISO11172_3.scalefactorBitWidths[compress])
-            return total + min(ISO11172_3.maxPart23Bits, part2 + Int(bits.rounded(.up)))
-        }
     }
 
     /// The last long band (scalefactor band 21, above 16 kHz at 44.1 kHz) has
@@ -287,10 +301,10 @@ enum GranuleCoder {
                            floors: floors, reachable: reachable)
     }
 
-    /// The smallest global gain whose exact bits fit `maxBits`, with the values and Huffman plan it
-    /// gives and the squared error it leaves in each band.
+    /// The smallest global gain whose exact bits fit `maxBits` (no smaller than the realization's
+    /// unless `finer`), with the values and Huffman plan it gives and the squared error it leaves in each band.
     private static func fit(_ lines: [Float], _ menus: Menus, _ chosen: [Int?], _ realization: Realization,
-                            layout: GranuleLayout, part2: Int, maxBits: Int)
+                            layout: GranuleLayout, part2: Int, maxBits: Int, finer: Bool)
         -> (gain: Int, values: [Int32], coding: HuffmanCoding, bandNoise: [Double])? {
         let unit = realization.scale ? 4 : 2
         // Each band's step below the global gain.
@@ -329,6 +343,7 @@ enum GranuleCoder {
         var best: (values: [Int32], coding: HuffmanCoding, bandNoise: [Double])?
         let start = min(255, max(0, realization.gain))
         if let fit = attempt(start) {
+            guard finer else { return (start, fit.values, fit.coding, fit.bandNoise) }
             best = fit
             fitting = start
             var step = 1

@@ -188,17 +188,21 @@ public enum Layer3Encoder {
             var sideInfo = SideInfo(channels: channels)
             let frameInputs = inputs[0] + inputs[1]
             let menus = frameInputs.map(GranuleCoder.menus(for:))
-            let demand = rateControl.isConstant
-                ? 0 : GranuleCoder.bitsToMeet(frameInputs, menus: menus, noiseRatio: rateControl.noiseRatio)
+            // A variable frame is first coded to its margin, and its exact bits choose the bitrate.
+            let meetingMargin = rateControl.isConstant ? nil
+                : GranuleCoder.code(frameInputs, menus: menus, maxBits: .max, noiseRatio: rateControl.noiseRatio)
+            let demand = meetingMargin?.reduce(0) { $0 + $1.info.part23Length } ?? 0
             let bitrateIndex = rateControl.bitrateIndex(demand: demand, stream: stream)
             bitrateCounts[bitrateIndex] += 1
             let available = stream.beginFrame(bitrateIndex: bitrateIndex)
             perceptualEntropy += entropy
             let frameBits = rateControl.budget(available: available, slotBits: 8 * stream.slotBytes, demand: demand,
                                                perceptualEntropy: entropy.reduce(0, +))
-            // Both granules of every channel share one allocation: one noise-to-mask
-            // slope across the frame, so an attack granule takes bits from a quiet one.
-            let coded = GranuleCoder.code(frameInputs, menus: menus, maxBits: frameBits)
+            // Otherwise (constant bitrate, a frame past 320 kbit/s, or bits the reservoir
+            // cannot keep) both granules of every channel share one allocation: one
+            // noise-to-mask slope across the frame, so an attack granule takes bits from a quiet one.
+            let coded = meetingMargin.flatMap { frameBits == demand ? $0 : nil }
+                ?? GranuleCoder.code(frameInputs, menus: menus, maxBits: frameBits)
             var granules = [Array(coded[0..<channels]), Array(coded[channels...])]
             for granule in 0..<2 { blockTypeCounts[inputs[granule][0].layout.blockType] += 1 }
             shareScalefactors(&granules, &sideInfo)

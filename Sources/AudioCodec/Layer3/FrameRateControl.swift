@@ -5,8 +5,9 @@ import RealModule
 /// Constant bitrate spends the slot, drawing on the reservoir when the
 /// perceptual entropy asks for more. Variable bitrate codes the frame with
 /// every band's noise within a margin of its masking threshold and takes the
-/// least bitrate that, with half the reservoir, pays for those exact bits. Average bitrate is variable bitrate whose margin is steered
-/// by how far the bits spent so far run ahead of the target.
+/// least bitrate that, with half the reservoir, pays for those exact bits.
+/// Average bitrate is variable bitrate whose margin is steered by how far the
+/// bits spent so far run ahead of the target.
 struct FrameRateControl {
     let rate: RateControl
     /// Noise allowed over the masking threshold, in dB, for variable and average bitrate.

@@ -42,10 +42,10 @@ public struct Allocation: Sendable, Hashable {
 ///
 /// Lagrangian relaxation (Shoham & Gersho, 1988): for a slope λ every
 /// partition independently takes the choice minimising D/T + λ·R, and the
-/// total rate falls as λ grows, so bisection on λ finds the cheapest slope
-/// that fits the budget. Those solutions sit on the convex hull; a greedy
-/// pass then spends what is left on the upgrades with the best distortion
-/// saved per bit until none fits. The result never exceeds the budget, and
+/// total rate falls as λ grows; the least λ that fits the budget is read
+/// exactly off the slopes of the menus' convex hulls. Those solutions sit on
+/// the convex hull; a greedy pass then spends what is left on the upgrades
+/// with the best distortion saved per bit until none fits. The result never exceeds the budget, and
 /// what it leaves unspent is smaller than every partition's next upgrade.
 ///
 /// MP3's rate loop (one global gain) inside its distortion loop (per-band
@@ -67,67 +67,66 @@ public enum LagrangianAllocator {
         }
         // Only the lower convex hull of a menu can minimise D/T + λ·R: search those.
         let hulls = weighted.map(lowerHull)
-        func pick(_ lambda: Double) -> [Int] {
-            zip(weighted, hulls).map { options, hull in
-                var best = hull[0]
-                var bestValue = options[best].cost + lambda * options[best].bits
-                for i in hull.dropFirst() {
-                    let value = options[i].cost + lambda * options[i].bits
-                    // Ties go to fewer bits, so a huge λ always yields the cheapest choices.
-                    if value < bestValue || (value == bestValue && options[i].bits < options[best].bits) {
-                        best = i
-                        bestValue = value
-                    }
-                }
-                return best
-            }
-        }
         func bits(_ picks: [Int]) -> Double {
             zip(weighted, picks).reduce(0) { $0 + $1.0[$1.1].bits }
         }
-
-        let cheapest = weighted.map { options in options.indices.min { options[$0].bits < options[$1].bits }! }
-        let minimum = bits(cheapest)
+        // Each hull starts at its partition's cheapest choice.
+        var picks = hulls.map { $0[0] }
+        let minimum = bits(picks)
         guard minimum <= budget else { throw .budgetBelowMinimum(budget: budget, minimum: minimum) }
 
-        // Bisection on log₂ λ: the bigger λ, the fewer bits.
-        var low = -80.0
-        var high = 80.0
-        var picks = pick(0)
-        var lambda = 0.0
-        if bits(picks) > budget {
-            picks = cheapest
-            lambda = .infinity
-            for _ in 0..<100 where high - low > 1e-9 {
-                let mid = (low + high) / 2
-                let candidate = pick(Double.exp2(mid))
-                if bits(candidate) <= budget {
-                    high = mid
-                    picks = candidate
-                    lambda = Double.exp2(mid)
-                } else {
-                    low = mid
-                }
+        // At slope λ a partition takes every step along its hull that saves more
+        // than λ per bit, and a convex hull's steps save less and less. So the
+        // least λ that fits the budget is found exactly by taking every hull's
+        // steps, steepest first, until the next one does not fit: λ is its slope.
+        var steps = [(partition: Int, choice: Int, bits: Double, slope: Double)]()
+        for (p, hull) in hulls.enumerated() {
+            for (from, to) in zip(hull, hull.dropFirst()) {
+                let options = weighted[p]
+                let added = options[to].bits - options[from].bits
+                steps.append((p, to, added, (options[from].cost - options[to].cost) / added))
             }
+        }
+        // Sorted as integers, for speed: a positive Float's bits order like its value,
+        // and the step's index below them keeps each hull's steps in order on a tie.
+        var order = steps.indices.map { UInt64(Float(steps[$0].slope).bitPattern) << 32 | UInt64(UInt32.max - UInt32($0)) }
+        order.sort()
+        var spent = minimum
+        var lambda = 0.0
+        for key in order.reversed() {
+            let step = steps[Int(UInt32.max - UInt32(truncatingIfNeeded: key))]
+            guard spent + step.bits <= budget else { lambda = step.slope; break }
+            spent += step.bits
+            picks[step.partition] = step.choice
         }
 
         // Greedy fill: best distortion saved per bit among upgrades that still fit.
-        var spent = bits(picks)
-        while true {
-            var bestGain = 0.0
-            var bestMove: (partition: Int, choice: Int)?
-            for (p, options) in weighted.enumerated() {
-                let current = options[picks[p]]
-                for (i, option) in options.enumerated()
-                where option.bits > current.bits && option.cost < current.cost
-                    && spent - current.bits + option.bits <= budget {
-                    let gain = (current.cost - option.cost) / (option.bits - current.bits)
-                    if gain > bestGain { bestGain = gain; bestMove = (p, i) }
-                }
+        // What is left only shrinks, so a partition's best upgrade changes only when
+        // it moves or its best no longer fits: keep each one's, and renew those.
+        var left = budget - spent
+        func bestUpgrade(_ p: Int) -> (gain: Double, choice: Int)? {
+            let options = weighted[p], current = options[picks[p]]
+            var best: (gain: Double, choice: Int)?
+            for (i, option) in options.enumerated()
+            where option.bits > current.bits && option.cost < current.cost && option.bits - current.bits <= left {
+                let gain = (current.cost - option.cost) / (option.bits - current.bits)
+                if gain > (best?.gain ?? 0) { best = (gain, i) }
             }
-            guard let move = bestMove else { break }
-            spent += weighted[move.partition][move.choice].bits - weighted[move.partition][picks[move.partition]].bits
-            picks[move.partition] = move.choice
+            return best
+        }
+        var upgrades = weighted.indices.map(bestUpgrade)
+        while true {
+            var move: Int?
+            for p in weighted.indices {
+                if let upgrade = upgrades[p], weighted[p][upgrade.choice].bits - weighted[p][picks[p]].bits > left {
+                    upgrades[p] = bestUpgrade(p)
+                }
+                if let upgrade = upgrades[p], upgrade.gain > (move.flatMap { upgrades[$0]?.gain } ?? 0) { move = p }
+            }
+            guard let p = move, let upgrade = upgrades[p] else { break }
+            left -= weighted[p][upgrade.choice].bits - weighted[p][picks[p]].bits
+            picks[p] = upgrade.choice
+            upgrades[p] = bestUpgrade(p)
         }
 
         let distortion = zip(weighted, picks).reduce(0) { $0 + $1.0[$1.1].cost }
@@ -138,9 +137,12 @@ public enum LagrangianAllocator {
     /// rising bits: Andrew's monotone chain over the points sorted by bits,
     /// keeping only points that lower the cost.
     static func lowerHull(_ options: [(bits: Double, cost: Double)]) -> [Int] {
-        let order = options.indices.sorted {
-            options[$0].bits != options[$1].bits ? options[$0].bits < options[$1].bits : options[$0].cost < options[$1].cost
+        func before(_ i: Int, _ j: Int) -> Bool {
+            options[i].bits != options[j].bits ? options[i].bits < options[j].bits : options[i].cost < options[j].cost
         }
+        // Menus mostly come in order already: sort only when they do not.
+        let inOrder = zip(options.indices, options.indices.dropFirst()).allSatisfy { before($0, $1) }
+        let order = inOrder ? Array(options.indices) : options.indices.sorted(by: before)
         var hull = [Int]()
         for i in order {
             // A point costing more bits but no less distortion is never chosen.

@@ -1,3 +1,4 @@
+import RateDistortion
 import Testing
 @testable import AudioCodec
 
@@ -58,6 +59,37 @@ struct HuffmanTableTests {
                     #expect([Int32(dx), Int32(dy)] == pair, "table \(t)")
                     #expect(reader.position == writer.count)
                 }
+            }
+        }
+    }
+
+    /// A band's estimate is the fewest bits, pair by pair, of the smallest
+    /// tables that hold its largest value (Table 3-B.7's sizes and linbits).
+    @Test(arguments: [1, 2, 3, 5, 7, 12, 15, 16, 40, 300, 8206])
+    func estimatedBitsIsTheBestOfTheSmallestTables(largest: Int) {
+        let candidates: [Int]
+        switch largest {
+        case 1: candidates = [1]
+        case 2: candidates = [2, 3]
+        case 3: candidates = [5, 6]
+        case 4...5: candidates = [7, 8, 9]
+        case 6...7: candidates = [10, 11, 12]
+        case 8...15: candidates = [13, 15]
+        default:
+            candidates = [16, 24].map { family in
+                (family..<(family + 8)).first { largest <= 15 + (1 << ISO11172_3.bigValueTables[$0]!.linbits) - 1 }!
+            }
+        }
+        var generator = SeededGenerator(seed: UInt64(largest))
+        for width in [2, 4, 18, 58, 158] {
+            // Mostly small values, as a band's are, with the largest somewhere in it.
+            var band = (0..<width).map { _ in Int32(generator.next() % 3 == 0 ? generator.next() % UInt64(largest + 1) : generator.next() % 2) }
+            band[Int(generator.next() % UInt64(width))] = Int32(largest)
+            let expected = candidates.map { t in
+                stride(from: 0, to: width, by: 2).reduce(0) { $0 + HuffmanCoder.pairBits(Int(band[$1]), Int(band[$1 + 1]), table: t) }
+            }.min()!
+            band.withUnsafeBufferPointer { values in
+                #expect(HuffmanCoder.estimatedBits(values, 0..<width) == expected, "largest \(largest), width \(width)")
             }
         }
     }

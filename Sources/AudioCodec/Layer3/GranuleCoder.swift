@@ -41,6 +41,8 @@ enum GranuleCoder {
         var choices: [[OperatingChoice]]
         var magnitudes: [Float]
         var companded: [Float]
+        /// Per band, its largest companded magnitude.
+        var largest: [Float]
     }
 
     /// How a channel's chosen steps are reached: the global gain of the
@@ -81,22 +83,27 @@ enum GranuleCoder {
         var realizations = [Realization?]()
         var estimates = [Double]()
         for _ in 0..<5 {
-            let offered = inputs.indices.map { c in
+            // Per band, the indices into its menu still offered (nil: all of them).
+            var offered = [[Int]?](), flatChoices = [[OperatingChoice]](), flatTolerances = [Double]()
+            for c in inputs.indices {
                 let menu = menus[c], floor = floors[c], ceiling = ceilings?[c], cap = gainCaps?[c] ?? .max
-                return menu.steps.indices.map { b in
-                    menu.steps[b].indices.filter { i in
-                        guard let q = menu.steps[b][i] else { return true }
+                for b in inputs[c].layout.bands.indices {
+                    let topBand = inputs[c].layout.bands[b].slot == nil
+                    func allowed(_ step: Int?) -> Bool {
+                        guard let q = step else { return true }
                         guard q <= cap else { return false }
                         guard let ceiling else { return q >= floor[b] }
                         // Under a ceiling, the band without a scalefactor sets the global gain.
-                        return q >= floor[b] && (inputs[c].layout.bands[b].slot == nil ? q >= ceiling : q <= ceiling)
+                        return q >= floor[b] && (topBand ? q >= ceiling : q <= ceiling)
                     }
-                }
-            }
-            var flatChoices = [[OperatingChoice]](), flatTolerances = [Double]()
-            for c in inputs.indices {
-                for b in inputs[c].layout.bands.indices {
-                    flatChoices.append(offered[c][b].map { menus[c].choices[b][$0] })
+                    if menu.steps[b].allSatisfy(allowed) {
+                        offered.append(nil)
+                        flatChoices.append(menu.choices[b])
+                    } else {
+                        let indices = menu.steps[b].indices.filter { allowed(menu.steps[b][$0]) }
+                        offered.append(indices)
+                        flatChoices.append(indices.map { menu.choices[b][$0] })
+                    }
                     flatTolerances.append(inputs[c].tolerance[b])
                 }
             }
@@ -120,7 +127,7 @@ enum GranuleCoder {
             for c in inputs.indices {
                 var bandSteps = [Int?](), bits = 0.0
                 for b in inputs[c].layout.bands.indices {
-                    let index = offered[c][b][picks[next]]
+                    let index = offered[next].map { $0[picks[next]] } ?? picks[next]
                     bandSteps.append(menus[c].steps[b][index])
                     bits += menus[c].choices[b][index].bits
                     next += 1
@@ -211,13 +218,19 @@ enum GranuleCoder {
             for i in menu.steps[b].indices.dropFirst().reversed() { best[i] = min(best[i + 1], cost(b, i)) }
             return best
         }
+        // Per band, the first step at or under the ceiling. The ceilings tried fall,
+        // so each band's first step only moves on down its menu.
+        var first = [Int](repeating: 1, count: input.layout.bands.count)
         func othersCost(ceiling: Int?) -> Double {
-            input.layout.bands.indices.reduce(0) { total, b in
-                guard b != top else { return total }
+            var total = 0.0
+            for b in input.layout.bands.indices where b != top {
                 let steps = menu.steps[b]
-                let first = ceiling.map { c in steps.indices.dropFirst().first { steps[$0]! <= c } ?? steps.count } ?? 1
-                return total + min(cost(b, 0), suffixBest[b][first])
+                if let ceiling {
+                    while first[b] < steps.count && steps[first[b]]! > ceiling { first[b] += 1 }
+                }
+                total += min(cost(b, 0), suffixBest[b][first[b]])
             }
+            return total
         }
         var best: (ceiling: Int?, cost: Double) = (nil, othersCost(ceiling: nil) + cost(top, 0))
         for i in menu.steps[top].indices.dropFirst() {
@@ -233,7 +246,7 @@ enum GranuleCoder {
         let magnitudes = input.lines.map { abs($0) }
         let companded = magnitudes.map { ($0 * $0.squareRoot()).squareRoot() }  // |x|^¾
         var scratch = [Int32](repeating: 0, count: 576)
-        var steps = [[Int?]](), choices = [[OperatingChoice]]()
+        var steps = [[Int?]](), choices = [[OperatingChoice]](), largestPerBand = [Float]()
         companded.withUnsafeBufferPointer { c in
             magnitudes.withUnsafeBufferPointer { m in
                 scratch.withUnsafeMutableBufferPointer { out in
@@ -242,15 +255,18 @@ enum GranuleCoder {
                         let energy = range.reduce(0.0) { $0 + Double(m[$1]) * Double(m[$1]) }
                         var bandSteps: [Int?] = [nil]
                         var menu = [OperatingChoice(bits: 0, distortion: energy)]
+                        bandSteps.reserveCapacity(menuDepth + 1)
+                        menu.reserveCapacity(menuDepth + 1)
                         let largest = range.reduce(Float(0)) { max($0, c[$1]) }
+                        largestPerBand.append(largest)
                         if largest > 0 {
                             let zeroing = PowerLawQuantizer.zeroingStep(largestCompanded: largest)
                             var inaudible = 0
                             for k in 1...menuDepth {
                                 let q = zeroing - 2 * k
-                                guard q >= 0, let result = PowerLawQuantizer.quantize(c, m, range, step: q, into: out)
+                                guard q >= 0, let result = PowerLawQuantizer.quantize(c, m, range, largest: largest, step: q, into: out)
                                 else { break }
-                                let bits = HuffmanCoder.estimatedBits(UnsafeBufferPointer(out), range)
+                                let bits = HuffmanCoder.estimatedBits(UnsafeBufferPointer(out), range, largest: result.largest)
                                 bandSteps.append(q)
                                 menu.append(OperatingChoice(bits: Double(bits), distortion: result.squaredError))
                                 // Noise 90 dB under the tolerance is inaudible twice over: finer steps
@@ -267,7 +283,7 @@ enum GranuleCoder {
                 }
             }
         }
-        return Menus(steps: steps, choices: choices, magnitudes: magnitudes, companded: companded)
+        return Menus(steps: steps, choices: choices, magnitudes: magnitudes, companded: companded, largest: largestPerBand)
     }
 
     /// The gains and scalefactors that reach `chosen` (nil when every band is discarded).
@@ -323,7 +339,7 @@ enum GranuleCoder {
                                 continue
                             }
                             let q = gain - offsets[b]
-                            guard q >= 0, let result = PowerLawQuantizer.quantize(c, m, band.lines, step: q, into: out)
+                            guard q >= 0, let result = PowerLawQuantizer.quantize(c, m, band.lines, largest: menus.largest[b], step: q, into: out)
                             else { return false }
                             bandNoise.append(result.squaredError)
                         }

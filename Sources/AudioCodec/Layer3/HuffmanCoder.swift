@@ -42,6 +42,25 @@ enum HuffmanCoder {
     private static let linbits = (0..<32).map { ISO11172_3.bigValueTables[$0]?.linbits ?? 0 }
     private static let familyLengths = escapeFamilies.map { ISO11172_3.bigValueTables[$0]!.lengths }
 
+    /// What plan sums per band piece, for a pair (x, y) clipped to 15, as four
+    /// words of four 16-bit fields at [(x·16 + y)·4 …]: fields 0…12 the bits
+    /// (codeword and signs) in each plain table (0 where the table cannot code
+    /// the pair: plan never reads those sums), 13 and 14 in each escape family
+    /// without linbits, 15 the escapes. A piece has at most 288 pairs of at most
+    /// 21 bits, so no field overflows.
+    private static let planWords: [UInt64] = (0..<256).flatMap { index -> [UInt64] in
+        let x = index / 16, y = index % 16
+        let signs = (x > 0 ? 1 : 0) + (y > 0 ? 1 : 0)
+        var fields = plainTables.indices.map { k in
+            x < plainSizes[k] && y < plainSizes[k] ? Int(plainLengths[k][x * plainSizes[k] + y]) + signs : 0
+        }
+        fields += familyLengths.map { Int($0[x * 16 + y]) + signs }
+        fields.append((x == 15 ? 1 : 0) + (y == 15 ? 1 : 0))
+        return (0..<4).map { w in
+            (0..<4).reduce(UInt64(0)) { $0 | UInt64(fields[w * 4 + $1]) << UInt64(16 * $1) }
+        }
+    }
+
     /// Bits of the pair (x, y) of magnitudes in table `t`, escapes and signs included.
     @inline(__always)
     static func pairBits(_ x: Int, _ y: Int, table t: Int) -> Int {
@@ -58,46 +77,70 @@ enum HuffmanCoder {
         return bits
     }
 
-    /// Bits of the pairs of `magnitudes[range]` in table `t`.
-    static func regionBits(_ magnitudes: UnsafeBufferPointer<Int32>, _ range: Range<Int>, table t: Int) -> Int {
-        guard t != 0 else { return 0 }
-        let table = ISO11172_3.bigValueTables[t]!
-        let size = table.size, linbits = table.linbits
-        return table.lengths.withUnsafeBufferPointer { lengths in
-            var bits = 0
-            var i = range.lowerBound
-            while i < range.upperBound {
-                let x = Int(magnitudes[i]), y = Int(magnitudes[i + 1])
-                bits += Int(lengths[min(x, 15) * size + min(y, 15)])
-                if x > 0 { bits += x >= 15 ? 1 + linbits : 1 }
-                if y > 0 { bits += y >= 15 ? 1 + linbits : 1 }
-                i += 2
-            }
-            return bits
-        }
-    }
-
     /// A quick estimate of a band's bits: the best of the smallest tables
     /// that hold its largest magnitude.
     static func estimatedBits(_ magnitudes: UnsafeBufferPointer<Int32>, _ range: Range<Int>) -> Int {
         var largest: Int32 = 0
         for i in range { largest = max(largest, magnitudes[i]) }
-        func best(_ a: Int, _ b: Int = 0, _ c: Int = 0) -> Int {
-            var bits = regionBits(magnitudes, range, table: a)
-            if b != 0 { bits = min(bits, regionBits(magnitudes, range, table: b)) }
-            if c != 0 { bits = min(bits, regionBits(magnitudes, range, table: c)) }
-            return bits
+        return estimatedBits(magnitudes, range, largest: largest)
+    }
+
+    /// estimatedBits(_:_:) for a band whose largest magnitude is known.
+    ///
+    /// One pass over the pairs serves every candidate table: a pair's bits in
+    /// all of them are packed in one word, so summing the words sums each
+    /// table's bits in its own field.
+    static func estimatedBits(_ magnitudes: UnsafeBufferPointer<Int32>, _ range: Range<Int>, largest: Int32) -> Int {
+        guard largest > 0 else { return 0 }
+        let escaping = largest > 15
+        let group = escaping ? candidateGroups.count - 1 : candidateGroup[Int(largest)]
+        var packed: UInt64 = 0
+        packedBits.withUnsafeBufferPointer { words in
+            let base = group &* 256
+            var i = range.lowerBound
+            // Wrapping arithmetic: nothing here can overflow, and the checks would cost more than the work.
+            while i < range.upperBound {
+                packed &+= words[base &+ min(Int(magnitudes[i]), 15) &* 16 &+ min(Int(magnitudes[i &+ 1]), 15)]
+                i &+= 2
+            }
         }
-        switch largest {
-        case 0: return 0
-        case 1: return best(1)
-        case 2: return best(2, 3)
-        case 3: return best(5, 6)
-        case 4...5: return best(7, 8, 9)
-        case 6...7: return best(10, 11, 12)
-        case 8...15: return best(13, 15)
-        default:
-            return best(escapeTable(family: 16, largest: Int(largest)), escapeTable(family: 24, largest: Int(largest)))
+        func field(_ k: Int) -> Int { Int((packed >> UInt64(packedFieldBits * k)) & packedFieldMask) }
+        guard escaping else {
+            return (0..<candidateCounts[group]).reduce(Int.max) { min($0, field($1)) }
+        }
+        let escapes = field(2)
+        return escapeFamilies.indices.reduce(Int.max) { bits, k in
+            min(bits, field(k) + linbits[escapeTable(family: escapeFamilies[k], largest: Int(largest))] * escapes)
+        }
+    }
+
+    /// The tables estimatedBits tries, by the largest magnitude they must hold:
+    /// the smallest ones that can (the last group, the escape families, for 16 and up).
+    private static let candidateGroups = [[1], [2, 3], [5, 6], [7, 8, 9], [10, 11, 12], [13, 15], escapeFamilies]
+    private static let candidateCounts = candidateGroups.map(\.count)
+    /// Per largest magnitude 1…15, its group in candidateGroups.
+    private static let candidateGroup = [0, 0, 1, 2, 3, 3, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5]
+    /// A band has at most 288 pairs of at most 19 + 2 bits (linbits aside): 13 bits per field would do.
+    private static let packedFieldBits = 21
+    private static let packedFieldMask: UInt64 = (1 << 21) - 1
+    /// Per group, per pair (x, y) clipped to 15 at index x·16 + y: in field k,
+    /// table k's codeword length plus the pair's sign bits (0 where the table
+    /// cannot code the pair); in the escape group, field 2 counts the escapes,
+    /// whose linbits depend on the table chosen.
+    private static let packedBits: [UInt64] = candidateGroups.enumerated().flatMap { group, tables in
+        (0..<256).map { index -> UInt64 in
+            let x = index / 16, y = index % 16
+            let signs = (x > 0 ? 1 : 0) + (y > 0 ? 1 : 0)
+            var word = tables.enumerated().reduce(UInt64(0)) { word, entry in
+                let table = ISO11172_3.bigValueTables[entry.element]!
+                guard x < table.size && y < table.size else { return word }
+                let bits = Int(table.lengths[x * table.size + y]) + signs
+                return word | UInt64(bits) << UInt64(packedFieldBits * entry.offset)
+            }
+            if group == candidateGroups.count - 1 {
+                word |= UInt64((x == 15 ? 1 : 0) + (y == 15 ? 1 : 0)) << UInt64(packedFieldBits * 2)
+            }
+            return word
         }
     }
 
@@ -132,33 +175,36 @@ enum HuffmanCoder {
         var plainPrefix = [[Int]](repeating: [Int](repeating: 0, count: n + 1), count: plainTables.count)
         var familyPrefix = [[Int]](repeating: [Int](repeating: 0, count: n + 1), count: 2)
         var escapePrefix = [Int](repeating: 0, count: n + 1)
-        let sizes = Self.plainSizes, lengths = Self.plainLengths, familyLengths = Self.familyLengths
-        var plain = [Int](repeating: 0, count: plainTables.count)
-        for (p, range) in pieces.enumerated() {
-            for k in plain.indices { plain[k] = 0 }
-            var family = (0, 0)
-            var escapes = 0
-            var i = range.lowerBound
-            var peak = 0
-            while i < range.upperBound {
-                let x = Int(magnitudes[i]), y = Int(magnitudes[i + 1])
-                peak = max(peak, x, y)
-                let signs = (x > 0 ? 1 : 0) + (y > 0 ? 1 : 0)
-                let cx = min(x, 15), cy = min(y, 15)
-                escapes += (x >= 15 ? 1 : 0) + (y >= 15 ? 1 : 0)
-                // Plain tables only code what fits them; the sum for a too-small table is never read.
-                for k in 0..<sizes.count where cx < sizes[k] && cy < sizes[k] {
-                    plain[k] += Int(lengths[k][cx * sizes[k] + cy]) + signs
+        var fields = [Int](repeating: 0, count: 16)
+        planWords.withUnsafeBufferPointer { words in
+            for (p, range) in pieces.enumerated() {
+                var sums: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+                var i = range.lowerBound
+                var peak: Int32 = 0
+                // Wrapping arithmetic: no field can overflow (see planWords), and the checks would cost more than the work.
+                while i < range.upperBound {
+                    let x = magnitudes[i], y = magnitudes[i &+ 1]
+                    peak = max(peak, x, y)
+                    let index = (Int(min(x, 15)) &* 16 &+ Int(min(y, 15))) &* 4
+                    sums.0 &+= words[index]
+                    sums.1 &+= words[index &+ 1]
+                    sums.2 &+= words[index &+ 2]
+                    sums.3 &+= words[index &+ 3]
+                    i &+= 2
                 }
-                family.0 += Int(familyLengths[0][cx * 16 + cy]) + signs
-                family.1 += Int(familyLengths[1][cx * 16 + cy]) + signs
-                i += 2
+                for f in 0..<4 {
+                    let shift = UInt64(16 * f)
+                    fields[f] = Int((sums.0 >> shift) & 0xFFFF)
+                    fields[4 + f] = Int((sums.1 >> shift) & 0xFFFF)
+                    fields[8 + f] = Int((sums.2 >> shift) & 0xFFFF)
+                    fields[12 + f] = Int((sums.3 >> shift) & 0xFFFF)
+                }
+                largest[p] = Int(peak)
+                for k in plainTables.indices { plainPrefix[k][p + 1] = plainPrefix[k][p] + fields[k] }
+                familyPrefix[0][p + 1] = familyPrefix[0][p] + fields[13]
+                familyPrefix[1][p + 1] = familyPrefix[1][p] + fields[14]
+                escapePrefix[p + 1] = escapePrefix[p] + fields[15]
             }
-            largest[p] = peak
-            for k in plainTables.indices { plainPrefix[k][p + 1] = plainPrefix[k][p] + plain[k] }
-            familyPrefix[0][p + 1] = familyPrefix[0][p] + family.0
-            familyPrefix[1][p + 1] = familyPrefix[1][p] + family.1
-            escapePrefix[p + 1] = escapePrefix[p] + escapes
         }
 
         /// The cheapest table for pieces [a, b), and its bits.

@@ -309,7 +309,7 @@ public enum Layer3Encoder {
     static func perceptualEntropy(_ input: GranuleInput) -> Double {
         let energy = input.layout.bands.map { band in band.lines.reduce(0.0) { $0 + Double(input.lines[$1] * input.lines[$1]) } }
         return PsychoacousticModel.perceptualEntropy(energy: energy, tolerance: input.tolerance,
-                                                     widths: input.layout.bands.map(\.lines.count))
+                                                     widths: input.layout.bands.map { $0.lines.count })
     }
 
     /// Mid/side, M = (L + R)/√2 and S = (L − R)/√2, with each band's

@@ -13,11 +13,20 @@ enum PowerLawQuantizer {
 
     /// 2^(3/16·(q − 210)): the step in the companded domain.
     @inline(__always)
-    static func companded(step q: Int) -> Float { Float(Double.exp2(3.0 / 16 * Double(q - 210))) }
+    static func companded(step q: Int) -> Float {
+        q >= 0 && q < tabulatedSteps ? compandedSteps[q] : Float(Double.exp2(3.0 / 16 * Double(q - 210)))
+    }
 
     /// 2^((q − 210)/4): the amplitude the decoder gives ix = 1.
     @inline(__always)
-    static func amplitude(step q: Int) -> Float { Float(Double.exp2(Double(q - 210) / 4)) }
+    static func amplitude(step q: Int) -> Float {
+        q >= 0 && q < tabulatedSteps ? amplitudes[q] : Float(Double.exp2(Double(q - 210) / 4))
+    }
+
+    /// The steps the coder tries, 0…511, worked out once: menus try dozens per band.
+    private static let tabulatedSteps = 512
+    private static let compandedSteps = (0..<tabulatedSteps).map { Float(Double.exp2(3.0 / 16 * Double($0 - 210))) }
+    private static let amplitudes = (0..<tabulatedSteps).map { Float(Double.exp2(Double($0 - 210) / 4)) }
 
     /// The smallest even q at which every companded magnitude up to
     /// `largest` quantizes to zero: |x|^¾ < (1 − 0.4054)·step.
@@ -32,25 +41,26 @@ enum PowerLawQuantizer {
 
     /// Quantizes `companded[range]` at step q into `out` (magnitudes), and
     /// returns the squared error against `magnitudes` and the largest ix;
-    /// `nil` when some ix would exceed 8206.
+    /// `nil` when some ix would exceed 8206. `largest` is the range's largest
+    /// companded magnitude: it alone decides both, so the loop need not check.
     @inline(__always)
     static func quantize(_ companded: UnsafeBufferPointer<Float>, _ magnitudes: UnsafeBufferPointer<Float>,
-                         _ range: Range<Int>, step q: Int, into out: UnsafeMutableBufferPointer<Int32>)
+                         _ range: Range<Int>, largest: Float, step q: Int, into out: UnsafeMutableBufferPointer<Int32>)
         -> (squaredError: Double, largest: Int32)? {
         let inverse = 1 / Self.companded(step: q)
         let amplitude = Self.amplitude(step: q)
         let offset = Float(ISO11172_3.roundingOffset)
+        let top = largest * inverse + offset
+        guard top < Float(ISO11172_3.maxQuantized + 1) else { return nil }
         var error: Double = 0
-        var largest: Int32 = 0
-        for i in range {
-            let scaled = companded[i] * inverse + offset
-            guard scaled < Float(ISO11172_3.maxQuantized + 1) else { return nil }
-            let ix = Int32(scaled)
-            out[i] = ix
-            largest = max(largest, ix)
-            let difference = magnitudes[i] - fourThirds[Int(ix)] * amplitude
-            error += Double(difference * difference)
+        fourThirds.withUnsafeBufferPointer { table in
+            for i in range {
+                let ix = Int32(companded[i] * inverse + offset)
+                out[i] = ix
+                let difference = magnitudes[i] - table[Int(truncatingIfNeeded: ix)] * amplitude
+                error += Double(difference * difference)
+            }
         }
-        return (error, largest)
+        return (error, Int32(top))
     }
 }

@@ -62,42 +62,60 @@ public enum LagrangianAllocator {
         precondition(tolerances.allSatisfy { $0 > 0 }, "tolerances must be positive")
         if let empty = choices.firstIndex(where: \.isEmpty) { throw .noChoices(partition: empty) }
 
-        let weighted = zip(choices, tolerances).map { options, tolerance in
-            options.map { (bits: $0.bits, cost: $0.distortion / tolerance) }
+        // Every partition's options, weighted, in one run: partition p's at start[p]..<start[p + 1].
+        var start = [0], bitsOf = [Double](), costOf = [Double]()
+        start.reserveCapacity(choices.count + 1)
+        for (options, tolerance) in zip(choices, tolerances) {
+            for option in options {
+                bitsOf.append(option.bits)
+                costOf.append(option.distortion / tolerance)
+            }
+            start.append(bitsOf.count)
         }
+        let partitions = choices.indices
         // Only the lower convex hull of a menu can minimise D/T + λ·R: search those.
-        let hulls = weighted.map(lowerHull)
-        func bits(_ picks: [Int]) -> Double {
-            zip(weighted, picks).reduce(0) { $0 + $1.0[$1.1].bits }
+        var hull = [Int](), hullStart = [0]
+        hullStart.reserveCapacity(choices.count + 1)
+        for p in partitions {
+            appendLowerHull(bits: bitsOf, costs: costOf, of: start[p]..<start[p + 1], to: &hull)
+            hullStart.append(hull.count)
         }
-        // Each hull starts at its partition's cheapest choice.
-        var picks = hulls.map { $0[0] }
-        let minimum = bits(picks)
+        // Picks are indices into the run; each hull starts at its partition's cheapest choice.
+        var picks = partitions.map { hull[hullStart[$0]] }
+        let minimum = picks.reduce(0) { $0 + bitsOf[$1] }
         guard minimum <= budget else { throw .budgetBelowMinimum(budget: budget, minimum: minimum) }
 
         // At slope λ a partition takes every step along its hull that saves more
         // than λ per bit, and a convex hull's steps save less and less. So the
         // least λ that fits the budget is found exactly by taking every hull's
         // steps, steepest first, until the next one does not fit: λ is its slope.
-        var steps = [(partition: Int, choice: Int, bits: Double, slope: Double)]()
-        for (p, hull) in hulls.enumerated() {
-            for (from, to) in zip(hull, hull.dropFirst()) {
-                let options = weighted[p]
-                let added = options[to].bits - options[from].bits
-                steps.append((p, to, added, (options[from].cost - options[to].cost) / added))
+        // A step is the hull point it leads to; sorted as integers, for speed: a
+        // positive Float's bits order like its value, and the step's place in
+        // the hulls, below them, keeps each hull's steps in order on a tie.
+        var order = [UInt64](), slopes = [Double](), owner = [Int]()
+        for p in partitions {
+            for k in (hullStart[p] + 1)..<max(hullStart[p] + 1, hullStart[p + 1]) {
+                let from = hull[k - 1], to = hull[k]
+                let slope = (costOf[from] - costOf[to]) / (bitsOf[to] - bitsOf[from])
+                order.append(UInt64(Float(slope).bitPattern) << 32 | UInt64(UInt32.max - UInt32(slopes.count)))
+                slopes.append(slope)
+                owner.append(p)
             }
         }
-        // Sorted as integers, for speed: a positive Float's bits order like its value,
-        // and the step's index below them keeps each hull's steps in order on a tie.
-        var order = steps.indices.map { UInt64(Float(steps[$0].slope).bitPattern) << 32 | UInt64(UInt32.max - UInt32($0)) }
+        var stepHull = [Int]()
+        for p in partitions where hullStart[p + 1] > hullStart[p] + 1 {
+            stepHull += hull[(hullStart[p] + 1)..<hullStart[p + 1]]
+        }
         order.sort()
         var spent = minimum
         var lambda = 0.0
         for key in order.reversed() {
-            let step = steps[Int(UInt32.max - UInt32(truncatingIfNeeded: key))]
-            guard spent + step.bits <= budget else { lambda = step.slope; break }
-            spent += step.bits
-            picks[step.partition] = step.choice
+            let step = Int(UInt32.max - UInt32(truncatingIfNeeded: key))
+            let p = owner[step], to = stepHull[step]
+            let added = bitsOf[to] - bitsOf[picks[p]]
+            guard spent + added <= budget else { lambda = slopes[step]; break }
+            spent += added
+            picks[p] = to
         }
 
         // Greedy fill: best distortion saved per bit among upgrades that still fit.
@@ -105,56 +123,59 @@ public enum LagrangianAllocator {
         // it moves or its best no longer fits: keep each one's, and renew those.
         var left = budget - spent
         func bestUpgrade(_ p: Int) -> (gain: Double, choice: Int)? {
-            let options = weighted[p], current = options[picks[p]]
+            let current = picks[p]
             var best: (gain: Double, choice: Int)?
-            for (i, option) in options.enumerated()
-            where option.bits > current.bits && option.cost < current.cost && option.bits - current.bits <= left {
-                let gain = (current.cost - option.cost) / (option.bits - current.bits)
+            for i in start[p]..<start[p + 1]
+            where bitsOf[i] > bitsOf[current] && costOf[i] < costOf[current] && bitsOf[i] - bitsOf[current] <= left {
+                let gain = (costOf[current] - costOf[i]) / (bitsOf[i] - bitsOf[current])
                 if gain > (best?.gain ?? 0) { best = (gain, i) }
             }
             return best
         }
-        var upgrades = weighted.indices.map(bestUpgrade)
+        var upgrades = partitions.map(bestUpgrade)
         while true {
             var move: Int?
-            for p in weighted.indices {
-                if let upgrade = upgrades[p], weighted[p][upgrade.choice].bits - weighted[p][picks[p]].bits > left {
+            for p in partitions {
+                if let upgrade = upgrades[p], bitsOf[upgrade.choice] - bitsOf[picks[p]] > left {
                     upgrades[p] = bestUpgrade(p)
                 }
                 if let upgrade = upgrades[p], upgrade.gain > (move.flatMap { upgrades[$0]?.gain } ?? 0) { move = p }
             }
             guard let p = move, let upgrade = upgrades[p] else { break }
-            left -= weighted[p][upgrade.choice].bits - weighted[p][picks[p]].bits
+            left -= bitsOf[upgrade.choice] - bitsOf[picks[p]]
             picks[p] = upgrade.choice
             upgrades[p] = bestUpgrade(p)
         }
 
-        let distortion = zip(weighted, picks).reduce(0) { $0 + $1.0[$1.1].cost }
-        return Allocation(choices: picks, bits: bits(picks), weightedDistortion: distortion, lambda: lambda)
+        return Allocation(choices: partitions.map { picks[$0] - start[$0] },
+                          bits: picks.reduce(0) { $0 + bitsOf[$1] },
+                          weightedDistortion: picks.reduce(0) { $0 + costOf[$1] }, lambda: lambda)
     }
 
-    /// Indices of the options on the lower convex hull of (bits, cost), by
-    /// rising bits: Andrew's monotone chain over the points sorted by bits,
-    /// keeping only points that lower the cost.
-    static func lowerHull(_ options: [(bits: Double, cost: Double)]) -> [Int] {
+    /// Appends to `hull` the indices of the options in `range` on the lower
+    /// convex hull of (bits, cost), by rising bits: Andrew's monotone chain
+    /// over the points sorted by bits, keeping only points that lower the cost.
+    static func appendLowerHull(bits: [Double], costs: [Double], of range: Range<Int>, to hull: inout [Int]) {
         func before(_ i: Int, _ j: Int) -> Bool {
-            options[i].bits != options[j].bits ? options[i].bits < options[j].bits : options[i].cost < options[j].cost
+            bits[i] != bits[j] ? bits[i] < bits[j] : costs[i] < costs[j]
         }
-        // Menus mostly come in order already: sort only when they do not.
-        let inOrder = zip(options.indices, options.indices.dropFirst()).allSatisfy { before($0, $1) }
-        let order = inOrder ? Array(options.indices) : options.indices.sorted(by: before)
-        var hull = [Int]()
-        for i in order {
+        let first = hull.count
+        func add(_ i: Int) {
             // A point costing more bits but no less distortion is never chosen.
-            if let last = hull.last, options[i].cost >= options[last].cost { continue }
-            while hull.count >= 2 {
-                let a = options[hull[hull.count - 2]], b = options[hull[hull.count - 1]], c = options[i]
-                // Drop b when it lies on or above the segment from a to c.
-                let cross = (b.bits - a.bits) * (c.cost - a.cost) - (b.cost - a.cost) * (c.bits - a.bits)
+            if hull.count > first, costs[i] >= costs[hull[hull.count - 1]] { return }
+            while hull.count - first >= 2 {
+                let a = hull[hull.count - 2], b = hull[hull.count - 1]
+                // Drop b when it lies on or above the segment from a to i.
+                let cross = (bits[b] - bits[a]) * (costs[i] - costs[a]) - (costs[b] - costs[a]) * (bits[i] - bits[a])
                 if cross <= 0 { hull.removeLast() } else { break }
             }
             hull.append(i)
         }
-        return hull
+        // Menus mostly come in order already: sort only when they do not.
+        if zip(range, range.dropFirst()).allSatisfy({ before($0, $1) }) {
+            for i in range { add(i) }
+        } else {
+            for i in range.sorted(by: before) { add(i) }
+        }
     }
 }

@@ -38,6 +38,35 @@ struct AllocatorTests {
         }
     }
 
+    /// λ is exact: the Lagrangian choices (each partition minimising D/T + λ·R,
+    /// fewer bits on a tie) fit the budget at any slope above it and not below it.
+    @Test(arguments: 0..<25)
+    func lambdaIsTheLeastSlopeThatFits(seed: Int) throws {
+        var generator = SeededGenerator(seed: UInt64(2000 + seed))
+        let menus = randomMenus(seed: UInt64(500 + seed), partitions: 2 + seed % 8)
+        let tolerances = menus.map { _ in 0.1 + 10 * generator.nextUnitInterval() }
+        let minimum = menus.reduce(0) { $0 + $1.map(\.bits).min()! }
+        let maximum = menus.reduce(0) { $0 + $1.map(\.bits).max()! }
+        let budget = minimum + (maximum - minimum) * generator.nextUnitInterval()
+        func lagrangianBits(_ lambda: Double) -> Double {
+            zip(menus, tolerances).reduce(0) { total, partition in
+                let (menu, tolerance) = partition
+                let best = menu.min {
+                    let a = $0.distortion / tolerance + lambda * $0.bits, b = $1.distortion / tolerance + lambda * $1.bits
+                    return a != b ? a < b : $0.bits < $1.bits
+                }!
+                return total + best.bits
+            }
+        }
+        let allocation = try LagrangianAllocator.allocate(choices: menus, tolerances: tolerances, budget: budget)
+        if allocation.lambda == 0 {
+            #expect(lagrangianBits(0) <= budget)
+        } else {
+            #expect(lagrangianBits(allocation.lambda * (1 + 1e-6)) <= budget)
+            #expect(lagrangianBits(allocation.lambda * (1 - 1e-6)) > budget)
+        }
+    }
+
     /// With convex menus of unit bit steps, the result is the exact optimum,
     /// found here by brute force.
     @Test(arguments: [0.0, 3, 7, 12, 18, 24])

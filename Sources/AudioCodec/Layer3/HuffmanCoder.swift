@@ -172,10 +172,9 @@ enum HuffmanCoder {
         }
         let n = pieces.count
         var largest = [Int](repeating: 0, count: n)
-        var plainPrefix = [[Int]](repeating: [Int](repeating: 0, count: n + 1), count: plainTables.count)
-        var familyPrefix = [[Int]](repeating: [Int](repeating: 0, count: n + 1), count: 2)
-        var escapePrefix = [Int](repeating: 0, count: n + 1)
-        var fields = [Int](repeating: 0, count: 16)
+        // Running sums over the pieces of each of planWords' 16 fields, field f's at [f·(n + 1) + p].
+        var prefix = [Int](repeating: 0, count: 16 * (n + 1))
+        func sum(_ f: Int, _ a: Int, _ b: Int) -> Int { prefix[f * (n + 1) + b] - prefix[f * (n + 1) + a] }
         planWords.withUnsafeBufferPointer { words in
             for (p, range) in pieces.enumerated() {
                 var sums: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
@@ -192,18 +191,17 @@ enum HuffmanCoder {
                     sums.3 &+= words[index &+ 3]
                     i &+= 2
                 }
-                for f in 0..<4 {
-                    let shift = UInt64(16 * f)
-                    fields[f] = Int((sums.0 >> shift) & 0xFFFF)
-                    fields[4 + f] = Int((sums.1 >> shift) & 0xFFFF)
-                    fields[8 + f] = Int((sums.2 >> shift) & 0xFFFF)
-                    fields[12 + f] = Int((sums.3 >> shift) & 0xFFFF)
+                func accumulate(_ word: UInt64, fields first: Int) {
+                    for f in 0..<4 {
+                        let at = (first + f) * (n + 1) + p
+                        prefix[at + 1] = prefix[at] + Int((word >> UInt64(16 * f)) & 0xFFFF)
+                    }
                 }
+                accumulate(sums.0, fields: 0)
+                accumulate(sums.1, fields: 4)
+                accumulate(sums.2, fields: 8)
+                accumulate(sums.3, fields: 12)
                 largest[p] = Int(peak)
-                for k in plainTables.indices { plainPrefix[k][p + 1] = plainPrefix[k][p] + fields[k] }
-                familyPrefix[0][p + 1] = familyPrefix[0][p] + fields[13]
-                familyPrefix[1][p + 1] = familyPrefix[1][p] + fields[14]
-                escapePrefix[p + 1] = escapePrefix[p] + fields[15]
             }
         }
 
@@ -215,33 +213,36 @@ enum HuffmanCoder {
             var best = (table: 0, bits: Int.max)
             if peak < 16 {
                 for (k, t) in plainTables.enumerated() where Self.plainSizes[k] > peak {
-                    let bits = plainPrefix[k][b] - plainPrefix[k][a]
+                    let bits = sum(k, a, b)
                     if bits < best.bits { best = (t, bits) }
                 }
             }
             for (k, f) in escapeFamilies.enumerated() {
                 let t = escapeTable(family: f, largest: peak)
-                let bits = familyPrefix[k][b] - familyPrefix[k][a]
-                    + Self.linbits[t] * (escapePrefix[b] - escapePrefix[a])
+                let bits = sum(13 + k, a, b) + Self.linbits[t] * sum(15, a, b)
                 if bits < best.bits { best = (t, bits) }
             }
             return best
         }
 
         // Region division: every split on band edges; region 2 takes the rest.
-        var best = (bits: Int.max, r0: 0, r1: 0, tables: [0, 0, 0])
+        // Regions 0 and 2 recur across divisions: their costs once, per split.
+        let heads = (0...min(16, n)).map { cost(0, $0) }
+        let tails = (0...n).map { cost($0, n) }
+        var best = (bits: Int.max, r0: 0, r1: 0, tables: (0, 0, 0))
         for r0 in 0..<16 {
             let split1 = min(r0 + 1, n)
             for r1 in 0..<8 where r0 + r1 + 2 < bandEdges.count {
                 let split2 = min(r0 + r1 + 2, n)
-                let a = cost(0, split1), b = cost(split1, split2), c = cost(split2, n)
+                let a = heads[split1], b = cost(split1, split2), c = tails[split2]
                 let bits = a.bits + b.bits + c.bits
-                if bits < best.bits { best = (bits, r0, r1, [a.table, b.table, c.table]) }
+                if bits < best.bits { best = (bits, r0, r1, (a.table, b.table, c.table)) }
                 if split2 == n { break }  // larger r1 give the same regions
             }
             if split1 == n { break }
         }
-        return HuffmanCoding(bigValues: bigEnd / 2, count1: count1, tableSelect: best.tables,
+        return HuffmanCoding(bigValues: bigEnd / 2, count1: count1,
+                             tableSelect: [best.tables.0, best.tables.1, best.tables.2],
                              region0Count: best.r0, region1Count: best.r1, count1TableB: count1TableB,
                              bits: best.bits + count1Bits)
     }

@@ -15,6 +15,9 @@ struct MaskingPartitions {
     /// under pre-echo control, so that digital silence does not pin the
     /// threshold of everything after it to zero.
     let quiet: [Double]
+    /// Per partition, the most noise a band may carry as a fraction of its
+    /// energy (PsychoacousticModel.noiseRatioCap), worked out once.
+    let noiseRatioCap: [Double]
 
     init(fftSize: Int, sampleRate: Int) {
         let binHz = Double(sampleRate) / Double(fftSize)
@@ -30,6 +33,7 @@ struct MaskingPartitions {
         self.ranges = ranges
         let bark = ranges.map { AbsoluteThreshold.bark(Double($0.lowerBound + $0.upperBound - 1) / 2 * binHz) }
         self.bark = bark
+        noiseRatioCap = bark.map(PsychoacousticModel.noiseRatioCap(bark:))
         let count = ranges.count
         var spreading = [Double](repeating: 0, count: count * count)
         for b in 0..<count {
@@ -130,14 +134,19 @@ final class PsychoacousticModel {
 
     /// The noise a band may carry, as a fraction of its energy, for a masking
     /// ratio: softened, then held `minimumSignalToNoiseDB` or model 2's least
-    /// offset (whichever is more) below the energy. The softening halves the
+    /// offset (whichever is more) below the energy: `cap`, from
+    /// noiseRatioCap(bark:) of the partition. The softening halves the
     /// model's offsets, and in the bass, where tonal offsets are smallest
     /// (14.5 + z dB), that left noise ViSQOL hears; the least offset keeps it
     /// out (VBR 2 on the glockenspiel clip, noise 0–500 Hz: 18.6 dB below the
     /// signal, LAME 38.2).
-    static func allowedNoiseRatio(_ maskingRatio: Double, bark: Double) -> Double {
-        let leastDB = max(minimumSignalToNoiseDB, leastOffsetDB(bark: bark))
-        return min(Double.exp10(-leastDB / 10), Double.pow(maskingRatio, ratioExponent))
+    static func allowedNoiseRatio(_ maskingRatio: Double, cap: Double) -> Double {
+        min(cap, Double.pow(maskingRatio, ratioExponent))
+    }
+
+    /// The most noise allowedNoiseRatio lets a band at `bark` carry, as a fraction of its energy.
+    static func noiseRatioCap(bark: Double) -> Double {
+        Double.exp10(-max(minimumSignalToNoiseDB, leastOffsetDB(bark: bark)) / 10)
     }
 
     private let longFFT = SpectrumAnalyzer(size: 1024)
@@ -225,7 +234,7 @@ final class PsychoacousticModel {
             let offset = Self.maskingOffsetDB(tonality: tonality(around: partitions.ranges[b]), bark: partitions.bark[b])
             let masked = spread * Double.exp10(-offset / 10)
             guard softened && energy[b] > 0 else { return masked }
-            return energy[b] * Self.allowedNoiseRatio(masked / energy[b], bark: partitions.bark[b])
+            return energy[b] * Self.allowedNoiseRatio(masked / energy[b], cap: partitions.noiseRatioCap[b])
         }
     }
 

@@ -45,8 +45,9 @@ public struct Allocation: Sendable, Hashable {
 /// total rate falls as λ grows; the least λ that fits the budget is read
 /// exactly off the slopes of the menus' convex hulls. Those solutions sit on
 /// the convex hull; a greedy pass then spends what is left on the upgrades
-/// with the best distortion saved per bit until none fits. The result never exceeds the budget, and
-/// what it leaves unspent is smaller than every partition's next upgrade.
+/// with the best distortion saved per bit until none fits. The result never
+/// exceeds the budget, and what it leaves unspent is smaller than every
+/// partition's next upgrade.
 ///
 /// MP3's rate loop (one global gain) inside its distortion loop (per-band
 /// scalefactors) and a GGUF block's scale search are both instances.
@@ -92,26 +93,23 @@ public enum LagrangianAllocator {
         // A step is the hull point it leads to; sorted as integers, for speed: a
         // positive Float's bits order like its value, and the step's place in
         // the hulls, below them, keeps each hull's steps in order on a tie.
-        var order = [UInt64](), slopes = [Double](), owner = [Int]()
+        var order = [UInt64](), slopes = [Double](), owner = [Int](), target = [Int]()
         for p in partitions {
-            for k in (hullStart[p] + 1)..<max(hullStart[p] + 1, hullStart[p + 1]) {
+            for k in (hullStart[p] + 1)..<hullStart[p + 1] {
                 let from = hull[k - 1], to = hull[k]
                 let slope = (costOf[from] - costOf[to]) / (bitsOf[to] - bitsOf[from])
                 order.append(UInt64(Float(slope).bitPattern) << 32 | UInt64(UInt32.max - UInt32(slopes.count)))
                 slopes.append(slope)
                 owner.append(p)
+                target.append(to)
             }
-        }
-        var stepHull = [Int]()
-        for p in partitions where hullStart[p + 1] > hullStart[p] + 1 {
-            stepHull += hull[(hullStart[p] + 1)..<hullStart[p + 1]]
         }
         order.sort()
         var spent = minimum
         var lambda = 0.0
         for key in order.reversed() {
             let step = Int(UInt32.max - UInt32(truncatingIfNeeded: key))
-            let p = owner[step], to = stepHull[step]
+            let p = owner[step], to = target[step]
             let added = bitsOf[to] - bitsOf[picks[p]]
             guard spent + added <= budget else { lambda = slopes[step]; break }
             spent += added

@@ -42,12 +42,13 @@ enum HuffmanCoder {
     private static let linbits = (0..<32).map { ISO11172_3.bigValueTables[$0]?.linbits ?? 0 }
     private static let familyLengths = escapeFamilies.map { ISO11172_3.bigValueTables[$0]!.lengths }
 
-    /// What plan sums per band piece, for a pair (x, y) clipped to 15, as four
-    /// words of four 16-bit fields at [(x·16 + y)·4 …]: fields 0…12 the bits
-    /// (codeword and signs) in each plain table (0 where the table cannot code
-    /// the pair: plan never reads those sums), 13 and 14 in each escape family
-    /// without linbits, 15 the escapes. A piece has at most 288 pairs of at most
-    /// 21 bits, so no field overflows.
+    /// What plan sums per band piece, and estimatedBits per band, for a pair
+    /// (x, y) clipped to 15, as four words of four 16-bit fields at
+    /// [(x·16 + y)·4 …]: fields 0…12 the bits (codeword and signs) in each
+    /// plain table (0 where the table cannot code the pair: neither reads the
+    /// sums of a table too small for the values summed), 13 and 14 in each
+    /// escape family without linbits, 15 the escapes. A granule has 288 pairs
+    /// of at most 21 bits, so no field overflows.
     private static let planWords: [UInt64] = (0..<256).flatMap { index -> [UInt64] in
         let x = index / 16, y = index % 16
         let signs = (x > 0 ? 1 : 0) + (y > 0 ? 1 : 0)
@@ -87,62 +88,42 @@ enum HuffmanCoder {
 
     /// estimatedBits(_:_:) for a band whose largest magnitude is known.
     ///
-    /// One pass over the pairs serves every candidate table: a pair's bits in
-    /// all of them are packed in one word, so summing the words sums each
-    /// table's bits in its own field.
+    /// One pass over the pairs serves every candidate table: planWords packs a
+    /// pair's bits in all of them, and the candidates' fields (with the escape
+    /// count beside the escape families) lie in at most two of its four words.
     static func estimatedBits(_ magnitudes: UnsafeBufferPointer<Int32>, _ range: Range<Int>, largest: Int32) -> Int {
         guard largest > 0 else { return 0 }
         let escaping = largest > 15
-        let group = escaping ? candidateGroups.count - 1 : candidateGroup[Int(largest)]
-        var packed: UInt64 = 0
-        packedBits.withUnsafeBufferPointer { words in
-            let base = group &* 256
+        let tables = escaping ? [] : candidateGroups[candidateGroup[Int(largest)]]
+        let low = escaping ? 3 : plainField[tables[0]] / 4
+        let high = escaping ? 3 : plainField[tables[tables.count - 1]] / 4
+        var sums: (low: UInt64, high: UInt64) = (0, 0)
+        planWords.withUnsafeBufferPointer { words in
             var i = range.lowerBound
             // Wrapping arithmetic: nothing here can overflow, and the checks would cost more than the work.
             while i < range.upperBound {
-                packed &+= words[base &+ min(Int(magnitudes[i]), 15) &* 16 &+ min(Int(magnitudes[i &+ 1]), 15)]
+                let index = (min(Int(magnitudes[i]), 15) &* 16 &+ min(Int(magnitudes[i &+ 1]), 15)) &* 4
+                sums.low &+= words[index &+ low]
+                sums.high &+= words[index &+ high]
                 i &+= 2
             }
         }
-        func field(_ k: Int) -> Int { Int((packed >> UInt64(packedFieldBits * k)) & packedFieldMask) }
+        func field(_ f: Int) -> Int { Int(((f / 4 == low ? sums.low : sums.high) >> UInt64(16 * (f % 4))) & 0xFFFF) }
         guard escaping else {
-            return (0..<candidateCounts[group]).reduce(Int.max) { min($0, field($1)) }
+            return tables.reduce(Int.max) { min($0, field(plainField[$1])) }
         }
-        let escapes = field(2)
         return escapeFamilies.indices.reduce(Int.max) { bits, k in
-            min(bits, field(k) + linbits[escapeTable(family: escapeFamilies[k], largest: Int(largest))] * escapes)
+            min(bits, field(13 + k) + linbits[escapeTable(family: escapeFamilies[k], largest: Int(largest))] * field(15))
         }
     }
 
-    /// The tables estimatedBits tries, by the largest magnitude they must hold:
-    /// the smallest ones that can (the last group, the escape families, for 16 and up).
-    private static let candidateGroups = [[1], [2, 3], [5, 6], [7, 8, 9], [10, 11, 12], [13, 15], escapeFamilies]
-    private static let candidateCounts = candidateGroups.map(\.count)
+    /// The plain tables estimatedBits tries, by the largest magnitude (1…15)
+    /// they must hold: the smallest ones that can. From 16 up, the escape families.
+    private static let candidateGroups = [[1], [2, 3], [5, 6], [7, 8, 9], [10, 11, 12], [13, 15]]
     /// Per largest magnitude 1…15, its group in candidateGroups.
     private static let candidateGroup = [0, 0, 1, 2, 3, 3, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5]
-    /// A band has at most 288 pairs of at most 19 + 2 bits (linbits aside): 13 bits per field would do.
-    private static let packedFieldBits = 21
-    private static let packedFieldMask: UInt64 = (1 << 21) - 1
-    /// Per group, per pair (x, y) clipped to 15 at index x·16 + y: in field k,
-    /// table k's codeword length plus the pair's sign bits (0 where the table
-    /// cannot code the pair); in the escape group, field 2 counts the escapes,
-    /// whose linbits depend on the table chosen.
-    private static let packedBits: [UInt64] = candidateGroups.enumerated().flatMap { group, tables in
-        (0..<256).map { index -> UInt64 in
-            let x = index / 16, y = index % 16
-            let signs = (x > 0 ? 1 : 0) + (y > 0 ? 1 : 0)
-            var word = tables.enumerated().reduce(UInt64(0)) { word, entry in
-                let table = ISO11172_3.bigValueTables[entry.element]!
-                guard x < table.size && y < table.size else { return word }
-                let bits = Int(table.lengths[x * table.size + y]) + signs
-                return word | UInt64(bits) << UInt64(packedFieldBits * entry.offset)
-            }
-            if group == candidateGroups.count - 1 {
-                word |= UInt64((x == 15 ? 1 : 0) + (y == 15 ? 1 : 0)) << UInt64(packedFieldBits * 2)
-            }
-            return word
-        }
-    }
+    /// Per table_select of a plain table, its field in planWords (its place in plainTables).
+    private static let plainField = (0..<32).map { plainTables.firstIndex(of: $0) ?? -1 }
 
     /// Chooses the big-value/count1 split, the region division and the tables
     /// that code `magnitudes` (576 values, each ≤ 8206) in the fewest bits.

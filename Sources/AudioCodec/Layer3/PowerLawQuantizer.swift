@@ -14,19 +14,22 @@ enum PowerLawQuantizer {
     /// 2^(3/16·(q − 210)): the step in the companded domain.
     @inline(__always)
     static func companded(step q: Int) -> Float {
-        q >= 0 && q < tabulatedSteps ? compandedSteps[q] : Float(Double.exp2(3.0 / 16 * Double(q - 210)))
+        q >= 0 && q < tabulatedSteps ? compandedSteps[q] : exactCompanded(step: q)
     }
 
     /// 2^((q − 210)/4): the amplitude the decoder gives ix = 1.
     @inline(__always)
     static func amplitude(step q: Int) -> Float {
-        q >= 0 && q < tabulatedSteps ? amplitudes[q] : Float(Double.exp2(Double(q - 210) / 4))
+        q >= 0 && q < tabulatedSteps ? amplitudes[q] : exactAmplitude(step: q)
     }
+
+    private static func exactCompanded(step q: Int) -> Float { Float(Double.exp2(3.0 / 16 * Double(q - 210))) }
+    private static func exactAmplitude(step q: Int) -> Float { Float(Double.exp2(Double(q - 210) / 4)) }
 
     /// The steps the coder tries, 0…511, worked out once: menus try dozens per band.
     private static let tabulatedSteps = 512
-    private static let compandedSteps = (0..<tabulatedSteps).map { Float(Double.exp2(3.0 / 16 * Double($0 - 210))) }
-    private static let amplitudes = (0..<tabulatedSteps).map { Float(Double.exp2(Double($0 - 210) / 4)) }
+    private static let compandedSteps = (0..<tabulatedSteps).map(exactCompanded(step:))
+    private static let amplitudes = (0..<tabulatedSteps).map(exactAmplitude(step:))
 
     /// The smallest even q at which every companded magnitude up to
     /// `largest` quantizes to zero: |x|^¾ < (1 − 0.4054)·step.

@@ -90,30 +90,27 @@ public enum LagrangianAllocator {
         // than λ per bit, and a convex hull's steps save less and less. So the
         // least λ that fits the budget is found exactly by taking every hull's
         // steps, steepest first, until the next one does not fit: λ is its slope.
-        // A step is the hull point it leads to; sorted as integers, for speed: a
-        // positive Float's bits order like its value, and the step's place in
-        // the hulls, below them, keeps each hull's steps in order on a tie.
-        var order = [UInt64](), slopes = [Double](), owner = [Int](), target = [Int]()
-        for p in partitions {
-            for k in (hullStart[p] + 1)..<hullStart[p + 1] {
-                let from = hull[k - 1], to = hull[k]
-                let slope = (costOf[from] - costOf[to]) / (bitsOf[to] - bitsOf[from])
-                order.append(UInt64(Float(slope).bitPattern) << 32 | UInt64(UInt32.max - UInt32(slopes.count)))
-                slopes.append(slope)
-                owner.append(p)
-                target.append(to)
-            }
+        // Each hull's steps come steepest first already, so the hulls' steps are
+        // merged, not sorted: a max-heap holds each partition's next step. A step
+        // is the hull point it leads to, keyed as an integer, for speed: a positive
+        // Float's bits order like its value, and the step's place in the hulls,
+        // below them, keeps the steps in hull order on a tie.
+        func slope(_ k: Int) -> Double {
+            let from = hull[k - 1], to = hull[k]
+            return (costOf[from] - costOf[to]) / (bitsOf[to] - bitsOf[from])
         }
-        order.sort()
+        func key(_ k: Int) -> UInt64 { UInt64(Float(slope(k)).bitPattern) << 32 | UInt64(UInt32.max - UInt32(k)) }
+        var heap = StepHeap(capacity: choices.count)
+        for p in partitions where hullStart[p + 1] - hullStart[p] > 1 { heap.insert(key(hullStart[p] + 1), p) }
         var spent = minimum
         var lambda = 0.0
-        for key in order.reversed() {
-            let step = Int(UInt32.max - UInt32(truncatingIfNeeded: key))
-            let p = owner[step], to = target[step]
+        while let top = heap.first {
+            let p = top.partition, k = Int(UInt32.max - UInt32(truncatingIfNeeded: top.key)), to = hull[k]
             let added = bitsOf[to] - bitsOf[picks[p]]
-            guard spent + added <= budget else { lambda = slopes[step]; break }
+            guard spent + added <= budget else { lambda = slope(k); break }
             spent += added
             picks[p] = to
+            heap.replaceFirst(k + 1 < hullStart[p + 1] ? (key(k + 1), p) : nil)
         }
 
         // Greedy fill: best distortion saved per bit among upgrades that still fit.
@@ -174,6 +171,41 @@ public enum LagrangianAllocator {
             for i in range { add(i) }
         } else {
             for i in range.sorted(by: before) { add(i) }
+        }
+    }
+}
+
+/// A max-heap of each partition's next hull step, by key.
+private struct StepHeap {
+    private(set) var entries: [(key: UInt64, partition: Int)] = []
+
+    init(capacity: Int) { entries.reserveCapacity(capacity) }
+
+    var first: (key: UInt64, partition: Int)? { entries.first }
+
+    mutating func insert(_ key: UInt64, _ partition: Int) {
+        entries.append((key, partition))
+        var child = entries.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard entries[parent].key < entries[child].key else { return }
+            entries.swapAt(parent, child)
+            child = parent
+        }
+    }
+
+    /// Replaces the largest entry with `entry`, or removes it when nil.
+    mutating func replaceFirst(_ entry: (key: UInt64, partition: Int)?) {
+        if let entry { entries[0] = entry } else { entries[0] = entries[entries.count - 1]; entries.removeLast() }
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var largest = parent
+            if left < entries.count && entries[left].key > entries[largest].key { largest = left }
+            if right < entries.count && entries[right].key > entries[largest].key { largest = right }
+            if largest == parent { return }
+            entries.swapAt(parent, largest)
+            parent = largest
         }
     }
 }

@@ -7,13 +7,16 @@ struct PolyphaseAnalysis {
     /// The last 512 input samples, newest first, in a ring.
     private var history = [Float](repeating: 0, count: 1024)
     private var position = 0
-    /// Partial sums Y[0…63] of the windowed history.
-    private var partialSums = [Float](repeating: 0, count: 64)
-    /// cos((2i+1)(k−16)π/64), i = 0…31, k = 0…63, row-major.
-    private static let matrix: [Float] = (0..<(32 * 64)).map { entry in
-        let i = entry / 64, k = entry % 64
-        let angle: Double = Double((2 * i + 1) * (k - 16)) * (Double.pi / 64)
-        return Float(Double.cos(angle))
+    /// cos((2i+1)(k−16)π/64), i = 0…31, k = 0…63, column by column (k major):
+    /// column k, the 32 subbands' coefficients of partial sum k, as four runs of eight.
+    private static let matrix: [SIMD8<Float>] = (0..<(64 * 4)).map { entry in
+        let k = entry / 4, first = 8 * (entry % 4)
+        var run = SIMD8<Float>()
+        for lane in 0..<8 {
+            let angle: Double = Double((2 * (first + lane) + 1) * (k - 16)) * (Double.pi / 64)
+            run[lane] = Float(Double.cos(angle))
+        }
+        return run
     }
     private static let window: [Float] = ISO11172_3.analysisWindow.map { Float($0) }
 
@@ -27,28 +30,46 @@ struct PolyphaseAnalysis {
             history[position] = input[j]
             history[position + 512] = input[j]
         }
+        // Both sums run lane by lane in index order, the lanes side by side: the
+        // same additions as one line at a time, so the same bits, vectorized.
         let start = position
+        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
         Self.window.withUnsafeBufferPointer { c in
             history.withUnsafeBufferPointer { ring in
-                partialSums.withUnsafeMutableBufferPointer { y in
-                    let x = ring.baseAddress! + start
-                    for i in 0..<64 {
-                        var sum: Float = 0
-                        for j in 0..<8 { sum += c[i + 64 * j] * x[i + 64 * j] }
-                        y[i] = sum
+                Self.matrix.withUnsafeBufferPointer { m in
+                    let window = UnsafeRawPointer(c.baseAddress!), x = UnsafeRawPointer(ring.baseAddress! + start)
+                    var y = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+                    func load(_ pointer: UnsafeRawPointer, _ index: Int) -> SIMD8<Float> {
+                        pointer.loadUnaligned(fromByteOffset: index * MemoryLayout<Float>.stride, as: SIMD8<Float>.self)
+                    }
+                    for half in 0..<2 {
+                        y = (SIMD8(), SIMD8(), SIMD8(), SIMD8())
+                        for j in 0..<8 {
+                            let offset = 32 * half + 64 * j
+                            y.0 += load(window, offset) * load(x, offset)
+                            y.1 += load(window, offset + 8) * load(x, offset + 8)
+                            y.2 += load(window, offset + 16) * load(x, offset + 16)
+                            y.3 += load(window, offset + 24) * load(x, offset + 24)
+                        }
+                        for run in 0..<4 {
+                            let partial = run == 0 ? y.0 : run == 1 ? y.1 : run == 2 ? y.2 : y.3
+                            for lane in 0..<8 {
+                                let k = 32 * half + 8 * run + lane, value = SIMD8(repeating: partial[lane])
+                                s0 += m[4 * k] * value
+                                s1 += m[4 * k + 1] * value
+                                s2 += m[4 * k + 2] * value
+                                s3 += m[4 * k + 3] * value
+                            }
+                        }
                     }
                 }
             }
         }
-        Self.matrix.withUnsafeBufferPointer { m in
-            partialSums.withUnsafeBufferPointer { y in
-                for i in 0..<32 {
-                    var sum: Float = 0
-                    let row = m.baseAddress! + 64 * i
-                    for k in 0..<64 { sum += row[k] * y[k] }
-                    subbands[i] = sum
-                }
-            }
+        for lane in 0..<8 {
+            subbands[lane] = s0[lane]
+            subbands[8 + lane] = s1[lane]
+            subbands[16 + lane] = s2[lane]
+            subbands[24 + lane] = s3[lane]
         }
     }
 }

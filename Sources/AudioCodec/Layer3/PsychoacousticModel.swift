@@ -10,6 +10,9 @@ struct MaskingPartitions {
     /// divided by the total spreading onto b, so that a spectrum flat in
     /// partition energy spreads onto itself unchanged.
     let spreading: [Double]
+    /// Per maskee b, the maskers whose spreading onto it is not zero (under
+    /// −60 dB it is taken as zero): the only terms of its sum worth adding.
+    let spreadingSpans: [Range<Int>]
     /// Per partition, the threshold in quiet as power in the FFT's scale (a
     /// full-scale sine through the Hann window carries 3N²/32): the floor
     /// under pre-echo control, so that digital silence does not pin the
@@ -47,6 +50,11 @@ struct MaskingPartitions {
             for j in 0..<count { spreading[b * count + j] /= total }
         }
         self.spreading = spreading
+        spreadingSpans = (0..<count).map { b in
+            let row = spreading[(b * count)..<((b + 1) * count)]
+            let first = row.firstIndex { $0 > 0 }! - b * count, last = row.lastIndex { $0 > 0 }! - b * count
+            return first..<(last + 1)
+        }
         let fullScale = 3 * Double(fftSize * fftSize) / 32
         quiet = ranges.map { range in
             AbsoluteThreshold.quietestPower(over: range.lazy.map { Double($0) * binHz }, fullScalePower: fullScale)
@@ -159,6 +167,8 @@ final class PsychoacousticModel {
     private var previousThreshold: [Double]?
     private var previousShortThreshold: [Double]?
     private var power = [Float]()
+    /// log(power + 10⁻²⁰) per bin, once per spectrum: the flatness windows overlap.
+    private var logPower = [Double]()
     private var frame = [Float]()
 
     /// Whether thresholds are softened by `allowedNoiseRatio` (the encoder's
@@ -216,21 +226,26 @@ final class PsychoacousticModel {
 
     private func spectrum(_ samples: [Float], centre: Int, analyzer: SpectrumAnalyzer) {
         let size = analyzer.size
+        // The model is a class: fill a local array, not the stored one sample by sample.
+        var frame = self.frame
+        self.frame = []
         frame.removeAll(keepingCapacity: true)
         for n in (centre - size / 2)..<(centre + size / 2) {
             frame.append(n >= 0 && n < samples.count ? samples[n] : 0)
         }
         analyzer.powerSpectrum(of: frame[...], into: &power)
+        self.frame = frame
+        logPower = power.map { Double.log(Double($0) + 1e-20) }
     }
 
     /// Masking threshold per partition of the spectrum in `power`, softened
     /// by `allowedNoiseRatio` (before pre-echo control, which must stay strict).
     private func thresholds(partitions: MaskingPartitions) -> [Double] {
-        let count = partitions.ranges.count
+        let count = partitions.ranges.count, power = self.power
         let energy = partitions.ranges.map { range in range.reduce(0.0) { $0 + Double(power[$1]) } }
         return (0..<count).map { b in
             var spread = 0.0
-            for j in 0..<count { spread += energy[j] * partitions.spreading[b * count + j] }
+            for j in partitions.spreadingSpans[b] { spread += energy[j] * partitions.spreading[b * count + j] }
             let offset = Self.maskingOffsetDB(tonality: tonality(around: partitions.ranges[b]), bark: partitions.bark[b])
             let masked = spread * Double.exp10(-offset / 10)
             guard softened && energy[b] > 0 else { return masked }
@@ -244,10 +259,10 @@ final class PsychoacousticModel {
         let half = max(3, range.count / 2)
         let low = max(0, centre - half), high = min(power.count, centre + half + 1)
         var arithmetic = 0.0, logSum = 0.0
+        let power = self.power, logPower = self.logPower
         for k in low..<high {
-            let p = Double(power[k]) + 1e-20
-            arithmetic += p
-            logSum += Double.log(p)
+            arithmetic += Double(power[k]) + 1e-20
+            logSum += logPower[k]
         }
         let n = Double(high - low)
         let flatnessDB = 10 / Double.log(10) * (logSum / n - Double.log(arithmetic / n))
@@ -258,6 +273,7 @@ final class PsychoacousticModel {
     /// Threshold over energy per scalefactor band, spreading each partition's
     /// threshold evenly over its bins.
     private func bandRatios(_ threshold: [Double], partitions: MaskingPartitions, bands: [Range<Int>]) -> [Double] {
+        let power = self.power
         var density = [Double](repeating: 0, count: power.count)
         for (b, range) in partitions.ranges.enumerated() {
             for k in range { density[k] = threshold[b] / Double(range.count) }

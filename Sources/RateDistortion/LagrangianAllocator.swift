@@ -177,11 +177,12 @@ public enum LagrangianAllocator {
 
 /// A max-heap of each partition's next hull step, by key.
 private struct StepHeap {
-    private(set) var entries: [(key: UInt64, partition: Int)] = []
+    typealias Entry = (key: UInt64, partition: Int)
+    private var entries: [Entry] = []
 
     init(capacity: Int) { entries.reserveCapacity(capacity) }
 
-    var first: (key: UInt64, partition: Int)? { entries.first }
+    var first: Entry? { entries.first }
 
     mutating func insert(_ key: UInt64, _ partition: Int) {
         entries.append((key, partition))
@@ -195,7 +196,7 @@ private struct StepHeap {
     }
 
     /// Replaces the largest entry with `entry`, or removes it when nil.
-    mutating func replaceFirst(_ entry: (key: UInt64, partition: Int)?) {
+    mutating func replaceFirst(_ entry: Entry?) {
         if let entry { entries[0] = entry } else { entries[0] = entries[entries.count - 1]; entries.removeLast() }
         var parent = 0
         while true {

@@ -33,43 +33,48 @@ struct PolyphaseAnalysis {
         // Both sums run lane by lane in index order, the lanes side by side: the
         // same additions as one line at a time, so the same bits, vectorized.
         let start = position
-        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
+        var sums = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
         Self.window.withUnsafeBufferPointer { c in
             history.withUnsafeBufferPointer { ring in
                 Self.matrix.withUnsafeBufferPointer { m in
                     let window = UnsafeRawPointer(c.baseAddress!), x = UnsafeRawPointer(ring.baseAddress! + start)
-                    var y = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
                     func load(_ pointer: UnsafeRawPointer, _ index: Int) -> SIMD8<Float> {
                         pointer.loadUnaligned(fromByteOffset: index * MemoryLayout<Float>.stride, as: SIMD8<Float>.self)
                     }
+                    // Partial sums k = first…first+7 into every subband, k in order.
+                    // (The sums come in and out, not captured: a captured var is checked at run time.)
+                    func matrixing(_ partial: SIMD8<Float>, first: Int,
+                                   _ s: inout (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)) {
+                        for lane in 0..<8 {
+                            let k = first + lane, value = SIMD8(repeating: partial[lane])
+                            s.0 += m[4 * k] * value
+                            s.1 += m[4 * k + 1] * value
+                            s.2 += m[4 * k + 2] * value
+                            s.3 += m[4 * k + 3] * value
+                        }
+                    }
                     for half in 0..<2 {
-                        y = (SIMD8(), SIMD8(), SIMD8(), SIMD8())
+                        var y0 = SIMD8<Float>(), y1 = SIMD8<Float>(), y2 = SIMD8<Float>(), y3 = SIMD8<Float>()
                         for j in 0..<8 {
                             let offset = 32 * half + 64 * j
-                            y.0 += load(window, offset) * load(x, offset)
-                            y.1 += load(window, offset + 8) * load(x, offset + 8)
-                            y.2 += load(window, offset + 16) * load(x, offset + 16)
-                            y.3 += load(window, offset + 24) * load(x, offset + 24)
+                            y0 += load(window, offset) * load(x, offset)
+                            y1 += load(window, offset + 8) * load(x, offset + 8)
+                            y2 += load(window, offset + 16) * load(x, offset + 16)
+                            y3 += load(window, offset + 24) * load(x, offset + 24)
                         }
-                        for run in 0..<4 {
-                            let partial = run == 0 ? y.0 : run == 1 ? y.1 : run == 2 ? y.2 : y.3
-                            for lane in 0..<8 {
-                                let k = 32 * half + 8 * run + lane, value = SIMD8(repeating: partial[lane])
-                                s0 += m[4 * k] * value
-                                s1 += m[4 * k + 1] * value
-                                s2 += m[4 * k + 2] * value
-                                s3 += m[4 * k + 3] * value
-                            }
-                        }
+                        matrixing(y0, first: 32 * half, &sums)
+                        matrixing(y1, first: 32 * half + 8, &sums)
+                        matrixing(y2, first: 32 * half + 16, &sums)
+                        matrixing(y3, first: 32 * half + 24, &sums)
                     }
                 }
             }
         }
         for lane in 0..<8 {
-            subbands[lane] = s0[lane]
-            subbands[8 + lane] = s1[lane]
-            subbands[16 + lane] = s2[lane]
-            subbands[24 + lane] = s3[lane]
+            subbands[lane] = sums.0[lane]
+            subbands[8 + lane] = sums.1[lane]
+            subbands[16 + lane] = sums.2[lane]
+            subbands[24 + lane] = sums.3[lane]
         }
     }
 }

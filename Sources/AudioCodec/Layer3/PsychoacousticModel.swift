@@ -38,23 +38,23 @@ struct MaskingPartitions {
         self.bark = bark
         noiseRatioCap = bark.map(PsychoacousticModel.noiseRatioCap(bark:))
         let count = ranges.count
-        var spreading = [Double](repeating: 0, count: count * count)
+        var spreading = [Double](repeating: 0, count: count * count), spans = [Range<Int>]()
         for b in 0..<count {
-            var total = 0.0
+            var total = 0.0, first = count, last = 0
             for j in 0..<count {
                 let s = Self.spreadingDB(maskee: bark[b], masker: bark[j])
-                let ratio = s > -60 ? Double.exp10(s / 10) : 0
+                guard s > -60 else { continue }
+                let ratio = Double.exp10(s / 10)
                 spreading[b * count + j] = ratio
                 total += ratio
+                first = min(first, j)
+                last = j
             }
             for j in 0..<count { spreading[b * count + j] /= total }
+            spans.append(first..<(last + 1))
         }
         self.spreading = spreading
-        spreadingSpans = (0..<count).map { b in
-            let row = spreading[(b * count)..<((b + 1) * count)]
-            let first = row.firstIndex { $0 > 0 }! - b * count, last = row.lastIndex { $0 > 0 }! - b * count
-            return first..<(last + 1)
-        }
+        spreadingSpans = spans
         let fullScale = 3 * Double(fftSize * fftSize) / 32
         quiet = ranges.map { range in
             AbsoluteThreshold.quietestPower(over: range.lazy.map { Double($0) * binHz }, fullScalePower: fullScale)

@@ -79,7 +79,7 @@ struct PerceptualEncoderTests {
         let edges = ISO11172_3.longBandEdges[0], lineHz = Double(rate) / 1152
         let band = edges.lastIndex { Double($0) * lineHz <= hz }!
         let model = PsychoacousticModel(sampleRate: rate, longEdges: edges, shortEdges: ISO11172_3.shortBandEdges[0],
-                                        softened: softened)
+                                        softening: softened ? PsychoacousticModel.ratioExponent.constant : nil)
         var ratios: MaskingRatios?
         for g in 0...granule { ratios = model.analyze(samples, granuleStart: g * 576) }
         return 10 * log10(ratios!.long[band])

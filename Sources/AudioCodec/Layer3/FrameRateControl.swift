@@ -22,9 +22,19 @@ struct FrameRateControl {
     static let nominalVariableKbps = [245, 225, 190, 175, 165, 130, 115, 100, 85, 65]
 
     /// Noise-to-mask margin of each quality level, in dB: calibrated so that our
-    /// total bytes on the seven quality clips (scripts/quality) land within 2 % of
-    /// LAME 3.100's at the same -V, every level measured.
-    static let variableMarginDB: [Double] = [-4.3, -0.5, 2.9, 4.7, 7.0, 9.6, 11.5, 12.3, 14.3, 17.8]
+    /// total bytes on the seven quality clips (scripts/quality) land within 0.5 %
+    /// of LAME 3.100's at the same -V, every level measured.
+    static let variableMarginDB: [Double] = [-0.7, 3.1, 5.9, 7.7, 10.0, 12.7, 15.1, 16.8, 20.0, 26.0]
+
+    /// How far below the threshold in quiet variable bitrate holds a band's
+    /// noise, in dB, whatever the margin: as if a full-scale sine played 12 dB
+    /// louder than the constant-bitrate placement (AbsoluteThreshold.fullScaleSPL).
+    /// The margin is a rate knob for masked noise, not a claim that the ear
+    /// hears less in quiet; decays and soft notes sit near that threshold.
+    /// At VBR 2, margins recalibrated to equal bytes: the glockenspiel 4.709 →
+    /// 4.718 (ViSQOL MOS-LQO), the median 4.711 → 4.718. At 128 kbit/s, where
+    /// the slot caps the bits, the same placement cost the castanets 0.03.
+    static let variableQuietLowerDB = 12.0
 
     /// How many dB the average-bitrate margin moves per second of target bits spent ahead.
     static let averageSteeringDBPerSecond = 30.0
@@ -66,6 +76,18 @@ struct FrameRateControl {
 
     /// The noise-to-mask ratio (a power ratio) variable frames are coded to.
     var noiseRatio: Double { Double.pow(10, marginDB / 10) }
+
+    /// The exponent the psychoacoustic model softens masking ratios with.
+    var ratioExponent: Double {
+        isConstant ? PsychoacousticModel.ratioExponent.constant : PsychoacousticModel.ratioExponent.variable
+    }
+
+    /// What the threshold in quiet is scaled by before it floors a band's
+    /// tolerance: variable frames multiply the tolerance by `noiseRatio`, and
+    /// this brings their noise to `variableQuietLowerDB` under the threshold.
+    var quietScale: Double {
+        isConstant ? 1 : Double.exp10(-(marginDB + Self.variableQuietLowerDB) / 10)
+    }
 
     /// The bitrate index of the next frame, given the main data bits it asks for.
     func bitrateIndex(demand: Int, stream: FrameAssembler) -> Int {

@@ -143,7 +143,8 @@ public enum Layer3Encoder {
             : [Int](repeating: 0, count: 2 * frameCount)
         var analyses = (0..<channels).map { _ in ChannelAnalysis() }
         let models = (0..<channels).map { _ in
-            PsychoacousticModel(sampleRate: audio.sampleRate, longEdges: longEdges, shortEdges: shortEdges)
+            PsychoacousticModel(sampleRate: audio.sampleRate, longEdges: longEdges, shortEdges: shortEdges,
+                                softening: rateControl.ratioExponent)
         }
 
         let frameMode: FrameHeader.Mode = channels == 1 ? .singleChannel : (mode == .joint ? .jointStereo : .stereo)
@@ -178,7 +179,8 @@ public enum Layer3Encoder {
                     for i in lowpassStart..<576 { transformed[i] = 0 }
                     let lines = layout.short ? shortOrder.map { transformed[$0] } : transformed
                     let ratios = models[channel].analyze(input[channel], granuleStart: start)
-                    return GranuleInput(lines: lines, tolerance: tolerance(lines, ratios, layout, quiet), layout: layout)
+                    return GranuleInput(lines: lines, tolerance: tolerance(lines, ratios, layout, quiet,
+                                                                           quietScale: rateControl.quietScale), layout: layout)
                 })
             }
             let stereo = stereoCoding(inputs, joint: mode == .joint)
@@ -290,16 +292,16 @@ public enum Layer3Encoder {
     static let thresholdShaping = (long: 0.7, transient: 0.0)
 
     /// Per band, the noise power per line that goes unnoticed: the masking
-    /// ratio times the band's energy per line, or the threshold in quiet if
-    /// higher, then shaped by `thresholdShaping` (bands under the threshold in
+    /// ratio times the band's energy per line, or the threshold in quiet
+    /// (times `quietScale`) if higher, then shaped by `thresholdShaping` (bands under the threshold in
     /// quiet take part in the mean: measured, that beats shaping first and
     /// flooring after, 4.681 against 4.647).
     static func tolerance(_ lines: [Float], _ ratios: MaskingRatios, _ layout: GranuleLayout,
-                          _ quiet: ThresholdInQuiet) -> [Double] {
+                          _ quiet: ThresholdInQuiet, quietScale: Double) -> [Double] {
         let thresholds = layout.bands.enumerated().map { b, band in
             let energy = band.lines.reduce(0.0) { $0 + Double(lines[$1] * lines[$1]) }
             let ratio = layout.short ? ratios.short[b] : ratios.long[b]
-            return max(layout.short ? quiet.short[b / 3] : quiet.long[b], ratio * energy / Double(band.lines.count))
+            return max(quietScale * (layout.short ? quiet.short[b / 3] : quiet.long[b]), ratio * energy / Double(band.lines.count))
         }
         let shaping = layout.blockType == 0 ? thresholdShaping.long : thresholdShaping.transient
         let meanLog = zip(thresholds, layout.bands).reduce(0.0) { $0 + Double.log($1.0) * Double($1.1.lines.count) } / 576

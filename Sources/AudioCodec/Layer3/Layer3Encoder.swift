@@ -293,9 +293,9 @@ public enum Layer3Encoder {
 
     /// Per band, the noise power per line that goes unnoticed: the masking
     /// ratio times the band's energy per line, or the threshold in quiet
-    /// (times `quietScale`) if higher, then shaped by `thresholdShaping` (bands under the threshold in
-    /// quiet take part in the mean: measured, that beats shaping first and
-    /// flooring after, 4.681 against 4.647).
+    /// (times `quietScale`) if higher, then shaped by `thresholdShaping`
+    /// (bands under the threshold in quiet take part in the mean: measured,
+    /// that beats shaping first and flooring after, 4.681 against 4.647).
     static func tolerance(_ lines: [Float], _ ratios: MaskingRatios, _ layout: GranuleLayout,
                           _ quiet: ThresholdInQuiet, quietScale: Double) -> [Double] {
         let thresholds = layout.bands.enumerated().map { b, band in

@@ -62,7 +62,7 @@ let package = Package(
             name: "RateDistortionTests",
             dependencies: ["RateDistortion", .product(name: "RealModule", package: "swift-numerics")]
         ),
-        .testTarget(name: "AudioCodecTests", dependencies: ["AudioCodec"]),
+        .testTarget(name: "AudioCodecTests", dependencies: ["AudioCodec", "RateDistortion"]),
         .testTarget(name: "WeightCodecTests", dependencies: ["WeightCodec"]),
         .testTarget(name: "LossyCLITests", dependencies: ["LossyCLI", "RateDistortion", "AudioCodec", "WeightCodec"]),
     ]

@@ -123,6 +123,14 @@ struct PerceptualEncoderTests {
         #expect(atOnset < steady - 30, "onset \(atOnset) dB, steady \(steady) dB")
     }
 
+    @Test func binauralUnmaskingIsStrictestInTheBass() {
+        // Johnston & Ferreira's masking level difference: −25 dB at 0 Bark, 0 dB from 15.5 Bark, rising between.
+        #expect(abs(10 * log10(MidSideCoding.maskingLevelDifference(bark: 0)) + 25) < 1e-9)
+        #expect(MidSideCoding.maskingLevelDifference(bark: 15.5) == 1 && MidSideCoding.maskingLevelDifference(bark: 24) == 1)
+        let curve = stride(from: 0.0, through: 15.5, by: 0.5).map(MidSideCoding.maskingLevelDifference(bark:))
+        #expect(zip(curve, curve.dropFirst()).allSatisfy { $0 < $1 })
+    }
+
     @Test func perceptualEntropyCountsBitsPerLine() {
         // Energy per line 9× the tolerance: log2(1 + 3) = 2 bits per line; at the tolerance, 1 bit.
         let bits = PsychoacousticModel.perceptualEntropy(energy: [90, 4], tolerance: [1, 1], widths: [10, 4])
@@ -135,13 +143,16 @@ struct PerceptualEncoderTests {
         // The same in both channels: the side is silent.
         let centred = PCMAudio(sampleRate: Self.rate, channels: [pink.channels[0], pink.channels[0]])
         let same = try Layer3Encoder.encode(centred, settings: EncoderSettings(bitrate: 128, mode: mode))
-        // Independent channels: mid and side are as busy as left and right.
-        let apart = try Layer3Encoder.encode(pink, settings: EncoderSettings(bitrate: 128, mode: mode))
+        // Hard left: mid and side each carry all of it, and the silent right channel's
+        // threshold in quiet holds both their noise down, so left/right needs fewer bits.
+        let silence = [Float](repeating: 0, count: pink.frameCount)
+        let left = PCMAudio(sampleRate: Self.rate, channels: [pink.channels[0], silence])
+        let panned = try Layer3Encoder.encode(left, settings: EncoderSettings(bitrate: 128, mode: mode))
         if mode == .joint {
             #expect(same.midSideFrames == same.frameCount)
-            #expect(apart.midSideFrames < apart.frameCount / 4, "\(apart.midSideFrames) of \(apart.frameCount)")
+            #expect(panned.midSideFrames == 0, "\(panned.midSideFrames) of \(panned.frameCount)")
         } else {
-            #expect(same.midSideFrames == 0 && apart.midSideFrames == 0)
+            #expect(same.midSideFrames == 0 && panned.midSideFrames == 0)
         }
         // Either way the decoded channels of the centred signal agree closely.
         let decoded = try Layer3Decoder.decode(same.bytes).audio.channels

@@ -121,6 +121,30 @@ struct RateControlTests {
         }
     }
 
+    @Test func constantBitrateSavesForTheBurstsAndSpendsOnThem() throws {
+        // Four seconds of a steady quiet chord, with a loud burst of noise every second.
+        let rate = 44100
+        let chord = TestSignal.sine.audio(rate: rate, channels: 1, seconds: 4).channels[0].map { $0 * 0.3 }
+        let noise = TestSignal.whiteNoise.audio(rate: rate, channels: 1, seconds: 4).channels[0]
+        let burst = 4410
+        let samples = chord.indices.map { n in n % rate < burst ? chord[n] + noise[n] : chord[n] }
+        var settings = EncoderSettings(bitrate: 128, mode: .mono)
+        settings.analysis = true
+        let frames = try Layer3Encoder.encode(PCMAudio(sampleRate: rate, channels: [samples]), settings: settings).analysis!.frames
+        // A frame's slot at 128 kbit/s, less the header and mono side information (21 bytes).
+        let slot = 8 * (128_000 * 1152 / 8 / rate - 21)
+        // Frame f holds input samples from f·1152 − delay.
+        func start(_ frame: EncodingAnalysis.Frame) -> Int { frame.index * 1152 - Layer3Encoder.delay }
+        let burstFrames = frames.filter { frame in (1..<4).contains { start(frame) < $0 * rate + burst && start(frame) + 1152 > $0 * rate } }
+        let steady = frames.filter { frame in (1..<4).contains { start(frame) > $0 * rate - rate / 2 && start(frame) < $0 * rate - 3 * 1152 } }
+        // The steady frames before each burst draw nothing from the reservoir (once it is
+        // full they spend their slot; before, they save part of it)…
+        let steadyMean = steady.reduce(0) { $0 + $1.bits } / steady.count
+        #expect(steadyMean <= slot, "\(steady.map(\.bits)) against a slot of \(slot)")
+        // …and each burst spends more than its own slot.
+        #expect(burstFrames.contains { $0.bits > slot * 12 / 10 }, "\(burstFrames.map(\.bits)) against a slot of \(slot)")
+    }
+
     @Test func nonsenseRatesAreRefused() {
         let audio = TestSignal.sine.audio(rate: 44100, channels: 1)
         #expect(throws: EncoderError.unsupportedQuality(10)) { try Layer3Encoder.encode(audio, settings: EncoderSettings(rate: .variable(quality: 10))) }

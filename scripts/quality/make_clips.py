@@ -4,7 +4,11 @@ fluidsynth and Debian's FluidR3 General MIDI soundfont, and speech from
 espeak-ng. Every clip is 5 s, 44.1 kHz, 16-bit stereo, and the same on every
 run (fixed note lists, reverb and chorus off), so scores are comparable.
 
-Usage: make_clips.py OUTDIR
+With --held-out, fourteen other clips instead (twelve instruments and mixes,
+two more voices), rendered the same way: a set to check a change against
+that was not tuned on, so that what helps the seven does not merely fit them.
+
+Usage: make_clips.py OUTDIR [--held-out]
 """
 import os
 import struct
@@ -104,6 +108,130 @@ def dense_mix():
     return notes, {1: 33, 2: 48, 3: 0}
 
 
+# The held-out set.
+
+
+def melodic(program, keys, step=0.5, length=0.45, vel=95, channel=0):
+    return [(i * step, length, channel, k, vel) for i, k in enumerate(keys)], {channel: program}
+
+
+def sustained(program, chords, length, velocity):
+    """A chord every 2 beats, each held for `length` beats."""
+    notes = [(c * 2.0, length, 0, key, velocity) for c, chord in enumerate(chords) for key in chord]
+    return notes, {0: program}
+
+
+def strings():
+    # GM 48, string ensemble.
+    chords = [(55, 62, 67, 71), (57, 60, 64, 69), (53, 60, 65, 69), (55, 59, 62, 67), (55, 62, 67, 71)]
+    return sustained(48, chords, 1.95, 85)
+
+
+def flute():
+    return melodic(
+        73, [72, 74, 76, 79, 81, 79, 76, 74, 72, 71, 72, 74, 76, 77, 79, 84, 83, 81, 79, 77], 0.5, 0.48
+    )
+
+
+def trumpet():
+    return melodic(
+        56, [67, 67, 72, 76, 79, 76, 72, 67, 69, 71, 72, 74, 76, 74, 72, 71, 72, 79, 84, 72], 0.5, 0.4, 105
+    )
+
+
+def organ():
+    chords = [(48, 55, 64, 72), (53, 57, 65, 72), (55, 59, 67, 74), (48, 55, 64, 72), (48, 55, 64, 72)]
+    return sustained(19, chords, 1.9, 90)
+
+
+def drumkit():
+    notes = []
+    for beat in range(40):
+        t = beat * 0.25
+        if beat % 4 == 0:
+            notes.append((t, 0.2, 9, 36, 120))
+        if beat % 8 == 4:
+            notes.append((t, 0.2, 9, 38, 115))
+        notes.append((t, 0.1, 9, 42 if beat % 8 != 6 else 46, 70 + (beat % 2) * 20))
+        if beat % 16 == 15:
+            notes.append((t, 0.2, 9, 49, 110))
+    return notes, {}
+
+
+def bass_guitar():
+    return melodic(
+        33, [28, 28, 40, 28, 31, 31, 43, 31, 33, 33, 45, 33, 35, 35, 47, 35, 28, 40, 28, 40], 0.5, 0.45, 110
+    )
+
+
+def marimba():
+    return melodic(
+        12,
+        [60, 64, 67, 72, 76, 72, 67, 64, 62, 65, 69, 74, 77, 74, 69, 65, 64, 67, 72, 79] * 2,
+        0.25,
+        0.24,
+        100,
+    )
+
+
+def vibraphone():
+    return melodic(11, [65, 69, 72, 76, 77, 76, 72, 69, 67, 71, 74, 79], 0.8, 0.75, 90)
+
+
+def steel_guitar():
+    notes = []
+    for c, shift in enumerate([0, 5, 7, 0, 0]):
+        for i, key in enumerate([40, 47, 52, 56, 59, 64]):
+            notes.append((c * 2 + i * 0.06, 1.8, 0, key + shift, 95))
+    return notes, {0: 25}
+
+
+def choir():
+    chords = [(57, 64, 69, 72), (55, 62, 67, 71), (53, 60, 65, 69), (52, 59, 64, 68), (57, 64, 69, 72)]
+    return sustained(52, chords, 1.95, 90)
+
+
+def pop_mix():
+    notes = []
+    for beat in range(20):
+        t = beat * 0.5
+        notes.append((t, 0.2, 9, 36 if beat % 2 == 0 else 40, 115))
+        notes.append((t + 0.25, 0.1, 9, 44, 70))
+        notes.append((t, 0.45, 1, [40, 40, 45, 43][beat // 4 % 4], 105))
+    for c, ch in enumerate([(64, 67, 71), (64, 69, 72), (62, 67, 71), (62, 66, 69)] * 2):
+        for k in ch:
+            notes.append((c * 1.25, 1.2, 2, k, 80))
+    mel = [76, 79, 81, 79, 76, 74, 72, 74, 76, 79]
+    for i, k in enumerate(mel):
+        notes.append((i * 1.0, 0.9, 3, k, 90))
+    return notes, {1: 34, 2: 5, 3: 81}
+
+
+def harp():
+    return melodic(46, [48, 55, 60, 64, 67, 72, 76, 79, 84, 79, 76, 72, 67, 64, 60, 55] * 2, 0.3, 1.0, 95)
+
+
+HELD_OUT = dict(
+    strings=strings,
+    flute=flute,
+    trumpet=trumpet,
+    organ=organ,
+    drumkit=drumkit,
+    bass_guitar=bass_guitar,
+    marimba=marimba,
+    vibraphone=vibraphone,
+    steel_guitar=steel_guitar,
+    choir=choir,
+    pop_mix=pop_mix,
+    harp=harp,
+)
+HELD_OUT_SPEECH = (
+    "The quick brown fox jumps over the lazy dog, while seven wise owls watch "
+    "quietly from the old oak tree."
+)
+HELD_OUT_VOICES = (("en+f3", "speech_female"), ("de", "speech_german"))
+
+
 INSTRUMENTS = {
     "castanets": castanets,
     "dense_mix": dense_mix,
@@ -129,9 +257,12 @@ def to_clip(raw, out):
 
 def main():
     outdir = sys.argv[1]
+    held_out = "--held-out" in sys.argv[2:]
     os.makedirs(outdir, exist_ok=True)
+    instruments = HELD_OUT if held_out else INSTRUMENTS
+    voices = [(voice, name, HELD_OUT_SPEECH) for voice, name in HELD_OUT_VOICES] if held_out else [(None, "speech", SPEECH)]
     with tempfile.TemporaryDirectory() as work:
-        for name, make in INSTRUMENTS.items():
+        for name, make in instruments.items():
             notes, programs = make()
             mid = os.path.join(work, name + ".mid")
             raw = os.path.join(work, name + ".raw.wav")
@@ -140,9 +271,10 @@ def main():
             run("fluidsynth", "-ni", "-R", "0", "-C", "0", "-g", "0.6", "-r", "44100",
                 "-F", raw, SOUNDFONT, mid)
             to_clip(raw, os.path.join(outdir, name + ".wav"))
-        raw = os.path.join(work, "speech.raw.wav")
-        run("espeak-ng", "-s", "150", "-w", raw, SPEECH)
-        to_clip(raw, os.path.join(outdir, "speech.wav"))
+        for voice, name, text in voices:
+            raw = os.path.join(work, name + ".raw.wav")
+            run("espeak-ng", *(["-v", voice, "-s", "140"] if voice else ["-s", "150"]), "-w", raw, text)
+            to_clip(raw, os.path.join(outdir, name + ".wav"))
 
 
 if __name__ == "__main__":

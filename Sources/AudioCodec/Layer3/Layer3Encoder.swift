@@ -147,6 +147,11 @@ public enum Layer3Encoder {
                                 softening: rateControl.ratioExponent)
         }
 
+        let midSideCoding = mode == .joint && channels == 2
+            ? MidSideCoding(left: input[0], right: input[1], sampleRate: audio.sampleRate, layouts: layouts,
+                            longEdges: longEdges, shortEdges: shortEdges, softening: rateControl.ratioExponent)
+            : nil
+
         let frameMode: FrameHeader.Mode = channels == 1 ? .singleChannel : (mode == .joint ? .jointStereo : .stereo)
         var stream = FrameAssembler(sampleRateIndex: rateIndex, mode: frameMode, crc: settings.crc)
         var transformed = [Float](repeating: 0, count: 576)
@@ -161,6 +166,7 @@ public enum Layer3Encoder {
         for frame in 0..<frameCount {
             // Both granules' lines and tolerances first: mid/side is decided per frame.
             var inputs = [[GranuleInput]]()
+            var midSideInputs = midSideCoding.map { _ in [[GranuleInput]]() }
             // With the analysis, the lines before the lowpass too: it counts what the lowpass removed.
             var unfiltered = [[GranuleInput]]()
             for granule in 0..<2 {
@@ -182,8 +188,11 @@ public enum Layer3Encoder {
                     return GranuleInput(lines: lines, tolerance: tolerance(lines, ratios, layout, quiet,
                                                                            quietScale: rateControl.quietScale), layout: layout)
                 })
+                midSideInputs?.append(midSideCoding!.granule(inputs[granule], start: start) { lines, ratios in
+                    tolerance(lines, ratios, layout, quiet, quietScale: rateControl.quietScale)
+                })
             }
-            let stereo = stereoCoding(inputs, joint: mode == .joint)
+            let stereo = MidSideCoding.choose(leftRight: inputs, midSide: midSideInputs)
             inputs = stereo.inputs
             let entropy = stereo.entropy
             if stereo.midSide { midSideFrames += 1 }
@@ -199,7 +208,7 @@ public enum Layer3Encoder {
             let available = stream.beginFrame(bitrateIndex: bitrateIndex)
             perceptualEntropy += entropy
             let frameBits = rateControl.budget(available: available, slotBits: 8 * stream.slotBytes, demand: demand,
-                                               perceptualEntropy: entropy.reduce(0, +))
+                                               perceptualEntropy: entropy.reduce(0, +), framesLeft: frameCount - frame)
             // Otherwise (constant bitrate, a frame past 320 kbit/s, or bits the reservoir
             // cannot keep) both granules of every channel share one allocation: one
             // noise-to-mask slope across the frame, so an attack granule takes bits from a quiet one.
@@ -208,7 +217,12 @@ public enum Layer3Encoder {
             var granules = [Array(coded[0..<channels]), Array(coded[channels...])]
             for granule in 0..<2 { blockTypeCounts[inputs[granule][0].layout.blockType] += 1 }
             shareScalefactors(&granules, &sideInfo)
-            if stereo.midSide && analysis != nil { unfiltered = unfiltered.map(midSideInputs) }
+            if stereo.midSide && analysis != nil {
+                unfiltered = unfiltered.map { pair in
+                    let lines = MidSideCoding.transform(pair[0].lines, pair[1].lines)
+                    return [lines.mid, lines.side].map { GranuleInput(lines: $0, tolerance: [], layout: pair[0].layout) }
+                }
+            }
             analysis?.add(frame: frame, kbps: ISO11172_3.bitrates[bitrateIndex], midSide: stereo.midSide,
                           inputs: inputs, unfiltered: unfiltered.map { $0.map(\.lines) }, coded: granules)
             var mainData = BitWriter(reservingBytes: 2 * stream.slotBytes)
@@ -312,30 +326,6 @@ public enum Layer3Encoder {
         let energy = input.layout.bands.map { band in band.lines.reduce(0.0) { $0 + Double(input.lines[$1] * input.lines[$1]) } }
         return PsychoacousticModel.perceptualEntropy(energy: energy, tolerance: input.tolerance,
                                                      widths: input.layout.bands.map { $0.lines.count })
-    }
-
-    /// Mid/side, M = (L + R)/√2 and S = (L − R)/√2, with each band's
-    /// tolerance the smaller of the two channels' (either may be exposed).
-    static func midSideInputs(_ pair: [GranuleInput]) -> [GranuleInput] {
-        let scale = Float(0.5.squareRoot())
-        let mid = zip(pair[0].lines, pair[1].lines).map { ($0 + $1) * scale }
-        let side = zip(pair[0].lines, pair[1].lines).map { ($0 - $1) * scale }
-        let tolerance = zip(pair[0].tolerance, pair[1].tolerance).map { min($0, $1) }
-        return [GranuleInput(lines: mid, tolerance: tolerance, layout: pair[0].layout),
-                GranuleInput(lines: side, tolerance: tolerance, layout: pair[1].layout)]
-    }
-
-    /// A frame's granules as they will be coded, with the perceptual entropy
-    /// of each: mid/side when joint stereo is on and that needs fewer bits
-    /// than left/right by perceptual entropy, otherwise as they came.
-    static func stereoCoding(_ granules: [[GranuleInput]], joint: Bool)
-        -> (inputs: [[GranuleInput]], entropy: [Double], midSide: Bool) {
-        func entropy(_ granule: [GranuleInput]) -> Double { granule.reduce(0) { $0 + perceptualEntropy($1) } }
-        let leftRight = granules.map(entropy)
-        guard joint && granules[0].count == 2 else { return (granules, leftRight, false) }
-        let midSideGranules = granules.map(midSideInputs)
-        let midSide = midSideGranules.map(entropy)
-        return midSide.reduce(0, +) < leftRight.reduce(0, +) ? (midSideGranules, midSide, true) : (granules, leftRight, false)
     }
 
     /// Granule 1 reuses granule 0's long-block scalefactors where a whole scfsi group agrees.

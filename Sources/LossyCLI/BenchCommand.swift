@@ -71,20 +71,26 @@ struct BenchEncode: ParsableCommand {
         let wave = folder.appendingPathComponent("input.wav").path
 
         var ours = [Double](), theirs = [Double]()
+        // Processor time, user and system: lossy's analysis runs on a second thread, lame on one.
+        var oursCPU = [Double](), theirsCPU = [Double]()
         var sizes = (ours: 0, theirs: 0)
         for _ in 0..<options.runs {
             let clock = ContinuousClock()
             let start = clock.now
+            let startCPU = processorSeconds(RUSAGE_SELF.rawValue)
             let audio = try AudioFileReader.read(path: wave)
             let rate: RateControl = vbr.map { .variable(quality: $0) } ?? .constant(options.bitrate)
             let encoded = try Layer3Encoder.encode(audio, settings: EncoderSettings(rate: rate))
             try Data(encoded.bytes).write(to: folder.appendingPathComponent("lossy.mp3"))
             ours.append(elapsed(clock.now - start))
+            oursCPU.append(processorSeconds(RUSAGE_SELF.rawValue) - startCPU)
             sizes.ours = encoded.bytes.count
 
             let peer = clock.now
+            let peerCPU = processorSeconds(RUSAGE_CHILDREN.rawValue)
             try runTool(lame, ["--quiet"] + peerFlags + [wave, folder.appendingPathComponent("lame.mp3").path])
             theirs.append(elapsed(clock.now - peer))
+            theirsCPU.append(processorSeconds(RUSAGE_CHILDREN.rawValue) - peerCPU)
             sizes.theirs = (try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("lame.mp3").path)[.size] as? Int) ?? 0
         }
         var table = ReportTable(columns: [
@@ -92,17 +98,20 @@ struct BenchEncode: ParsableCommand {
             .init("median", unit: "s", key: "median_seconds", decimals: 3),
             .init("fastest", unit: "s", key: "min_seconds", decimals: 3),
             .init("speed", unit: "× realtime", key: "realtime_factor", decimals: 1),
+            .init("processor", unit: "s", key: "median_cpu_seconds", decimals: 3),
             .init("output", unit: "bytes", key: "bytes", decimals: 0),
         ])
-        for (name, times, bytes) in [("lossy", ours, sizes.ours), ("lame " + peerFlags.joined(separator: " "), theirs, sizes.theirs)] {
+        for (name, times, cpu, bytes) in [("lossy", ours, oursCPU, sizes.ours),
+                                          ("lame " + peerFlags.joined(separator: " "), theirs, theirsCPU, sizes.theirs)] {
             table.append([.text(name), .number(median(times)), .number(times.min()!),
-                          .number(options.seconds / median(times)), .integer(bytes)])
+                          .number(options.seconds / median(times)), .number(median(cpu)), .integer(bytes)])
         }
         let ratio = median(ours) / median(theirs)
         let setting = vbr.map { "VBR quality \($0)" } ?? "\(options.bitrate) kbit/s"
         print("Encoding \(formatFixed(options.seconds, decimals: 0)) s of stereo 44.1 kHz at \(setting), \(options.runs) runs each\n")
         print(table.text())
-        print("lossy takes \(formatFixed(ratio, decimals: 2))× lame's time (median over median)")
+        print("lossy takes \(formatFixed(ratio, decimals: 2))× lame's time (median over median), "
+              + "\(formatFixed(median(oursCPU) / median(theirsCPU), decimals: 2))× its processor time")
     }
 }
 
@@ -208,6 +217,15 @@ private func runTool(_ tool: String, _ arguments: [String]) throws {
     guard process.terminationStatus == 0 else {
         throw ValidationError("\(URL(fileURLWithPath: tool).lastPathComponent) failed with status \(process.terminationStatus)")
     }
+}
+
+/// User and system processor seconds of this process (`RUSAGE_SELF`, every
+/// thread) or of its finished children (`RUSAGE_CHILDREN`).
+private func processorSeconds(_ who: Int32) -> Double {
+    var usage = rusage()
+    getrusage(who, &usage)
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 private func elapsed(_ duration: Duration) -> Double {

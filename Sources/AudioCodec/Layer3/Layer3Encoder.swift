@@ -133,7 +133,6 @@ public enum Layer3Encoder {
         let frameCount = (audio.frameCount + delay + ISO11172_3.frameLength - 1) / ISO11172_3.frameLength
         let longEdges = ISO11172_3.longBandEdges[rateIndex], shortEdges = ISO11172_3.shortBandEdges[rateIndex]
         let layouts = (0..<4).map { GranuleLayout(blockType: $0, longEdges: longEdges, shortEdges: shortEdges) }
-        let shortOrder = ISO11172_3.shortBitstreamOrder(shortEdges: shortEdges)
         let cutoffLine = Lowpass.firstLine(above: cutoff, sampleRate: audio.sampleRate)
         let quiet = ThresholdInQuiet(longEdges: longEdges, shortEdges: shortEdges, sampleRate: audio.sampleRate,
                                      longSineEnergy: fullScaleSineEnergy.long, shortSineEnergy: fullScaleSineEnergy.short)
@@ -141,20 +140,18 @@ public enum Layer3Encoder {
         let blockTypes = settings.shortBlocks
             ? BlockSwitching.blockTypes(attacks: BlockSwitching.attacks(input, granules: 2 * frameCount))
             : [Int](repeating: 0, count: 2 * frameCount)
-        var analyses = (0..<channels).map { _ in ChannelAnalysis() }
-        let models = (0..<channels).map { _ in
-            PsychoacousticModel(sampleRate: audio.sampleRate, longEdges: longEdges, shortEdges: shortEdges,
-                                softening: rateControl.ratioExponent)
-        }
-
-        let midSideCoding = mode == .joint && channels == 2
-            ? MidSideCoding(left: input[0], right: input[1], sampleRate: audio.sampleRate, layouts: layouts,
-                            longEdges: longEdges, shortEdges: shortEdges, softening: rateControl.ratioExponent)
+        let joint = mode == .joint && channels == 2
+        let midSideCoding = joint
+            ? MidSideCoding(sampleRate: audio.sampleRate, layouts: layouts, longEdges: longEdges, shortEdges: shortEdges)
             : nil
+        // Filterbank and psychoacoustic model run ahead, on a thread of their own.
+        let analyzer = FrameAnalyzer(input: input, sampleRate: audio.sampleRate, layouts: layouts, blockTypes: blockTypes,
+                                     longEdges: longEdges, shortEdges: shortEdges, cutoffLine: cutoffLine,
+                                     softening: rateControl.ratioExponent, midSide: joint, keepUnfiltered: settings.analysis)
+        let analyzed = LookaheadQueue(count: frameCount, depth: 4) { analyzer.frame($0) }
 
         let frameMode: FrameHeader.Mode = channels == 1 ? .singleChannel : (mode == .joint ? .jointStereo : .stereo)
         var stream = FrameAssembler(sampleRateIndex: rateIndex, mode: frameMode, crc: settings.crc)
-        var transformed = [Float](repeating: 0, count: 576)
         var mainDataBits = 0, midSideFrames = 0
         var blockTypeCounts = [0, 0, 0, 0]
         var bitrateCounts = [Int](repeating: 0, count: 15)
@@ -164,33 +161,25 @@ public enum Layer3Encoder {
             : nil
         var perceptualEntropy = [Double]()
         for frame in 0..<frameCount {
-            // Both granules' lines and tolerances first: mid/side is decided per frame.
-            var inputs = [[GranuleInput]]()
-            var midSideInputs = midSideCoding.map { _ in [[GranuleInput]]() }
-            // With the analysis, the lines before the lowpass too: it counts what the lowpass removed.
-            var unfiltered = [[GranuleInput]]()
-            for granule in 0..<2 {
-                let index = frame * 2 + granule
-                let layout = layouts[blockTypes[index]]
-                let start = index * ISO11172_3.granuleLength
-                if analysis != nil { unfiltered.append([]) }
-                inputs.append((0..<channels).map { channel in
-                    analyses[channel].granule(from: input[channel], start: start, blockType: layout.blockType, into: &transformed)
-                    if analysis != nil {
-                        let lines = layout.short ? shortOrder.map { transformed[$0] } : transformed
-                        unfiltered[granule].append(GranuleInput(lines: lines, tolerance: [], layout: layout))
+            // Both granules' tolerances first: mid/side is decided per frame. Average
+            // bitrate moves the threshold in quiet frame by frame, so they are worked out here.
+            let analyzedFrame = analyzed.next()
+            func input(_ granule: AnalyzedGranule) -> GranuleInput {
+                GranuleInput(lines: granule.lines, tolerance: tolerance(granule.lines, granule.ratios, granule.layout, quiet,
+                                                                       quietScale: rateControl.quietScale),
+                             layout: granule.layout)
+            }
+            var inputs = analyzedFrame.channels.map { $0.map(input) }
+            let midSideInputs = analyzedFrame.midSide.map { midSide in
+                zip(inputs, midSide).map { pair, granule in
+                    midSideCoding!.granule(pair, midSide: granule) { lines, ratios in
+                        tolerance(lines, ratios, pair[0].layout, quiet, quietScale: rateControl.quietScale)
                     }
-                    // The lowpass: lines (or short-block frequencies) from the cutoff up are zero.
-                    let lowpassStart = layout.short ? 3 * ((cutoffLine + 2) / 3) : cutoffLine
-                    for i in lowpassStart..<576 { transformed[i] = 0 }
-                    let lines = layout.short ? shortOrder.map { transformed[$0] } : transformed
-                    let ratios = models[channel].analyze(input[channel], granuleStart: start)
-                    return GranuleInput(lines: lines, tolerance: tolerance(lines, ratios, layout, quiet,
-                                                                           quietScale: rateControl.quietScale), layout: layout)
-                })
-                midSideInputs?.append(midSideCoding!.granule(inputs[granule], start: start) { lines, ratios in
-                    tolerance(lines, ratios, layout, quiet, quietScale: rateControl.quietScale)
-                })
+                }
+            }
+            // With the analysis, the lines before the lowpass too: it counts what the lowpass removed.
+            var unfiltered = (analyzedFrame.unfiltered ?? []).enumerated().map { granule, lines in
+                lines.map { GranuleInput(lines: $0, tolerance: [], layout: inputs[granule][0].layout) }
             }
             let stereo = MidSideCoding.choose(leftRight: inputs, midSide: midSideInputs)
             inputs = stereo.inputs

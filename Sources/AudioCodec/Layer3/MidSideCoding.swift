@@ -5,7 +5,7 @@ import RealModule
 /// frames where that needs fewer bits than left/right by perceptual entropy.
 ///
 /// Mid and side get thresholds of their own: the psychoacoustic model runs
-/// on the mid and side signals as on left and right (so a centred voice
+/// on the mid and side signals as on left and right (in `FrameAnalyzer`) (so a centred voice
 /// masks in the mid what it masks in the channels), then two limits apply.
 /// Binaural unmasking (Johnston & Ferreira, "Sum-difference stereo transform
 /// coding", ICASSP 1992): noise in the side that the left/right masker no
@@ -35,18 +35,10 @@ struct MidSideCoding {
         Double.exp10(1.25 * (1 - Double.cos(Double.pi * min(bark, 15.5) / 15.5)) - 2.5)
     }
 
-    private let signals: [[Float]]
-    private let models: [PsychoacousticModel]
     /// Per block type, the critical-band rate of each band's centre.
     private let bandBark: [[Double]]
 
-    init(left: [Float], right: [Float], sampleRate: Int, layouts: [GranuleLayout], longEdges: [Int], shortEdges: [Int],
-         softening: Double?) {
-        let scale = Float(0.5.squareRoot())
-        signals = [zip(left, right).map { ($0 + $1) * scale }, zip(left, right).map { ($0 - $1) * scale }]
-        models = (0..<2).map { _ in
-            PsychoacousticModel(sampleRate: sampleRate, longEdges: longEdges, shortEdges: shortEdges, softening: softening)
-        }
+    init(sampleRate: Int, layouts: [GranuleLayout], longEdges: [Int], shortEdges: [Int]) {
         let hz = Double(sampleRate)
         bandBark = layouts.map { layout in
             (0..<layout.bands.count).map { b in
@@ -59,14 +51,14 @@ struct MidSideCoding {
         }
     }
 
-    /// The granule at `start` as mid and side, with their tolerances, from
-    /// its left and right `pair`. Call for every granule in order: the
-    /// models keep their pre-echo history.
-    func granule(_ pair: [GranuleInput], start: Int, tolerance: (_ lines: [Float], MaskingRatios) -> [Double]) -> [GranuleInput] {
+    /// A granule's mid and side (`midSide`, as the analysis stage made them)
+    /// with their tolerances, given its left and right `pair` with theirs.
+    func granule(_ pair: [GranuleInput], midSide: [AnalyzedGranule],
+                 tolerance: (_ lines: [Float], MaskingRatios) -> [Double]) -> [GranuleInput] {
         let layout = pair[0].layout
-        let lines = Self.transform(pair[0].lines, pair[1].lines)
-        var mid = tolerance(lines.mid, models[0].analyze(signals[0], granuleStart: start))
-        var side = tolerance(lines.side, models[1].analyze(signals[1], granuleStart: start))
+        let lines = (mid: midSide[0].lines, side: midSide[1].lines)
+        var mid = tolerance(lines.mid, midSide[0].ratios)
+        var side = tolerance(lines.side, midSide[1].ratios)
         let bark = bandBark[layout.blockType]
         for (b, band) in layout.bands.enumerated() {
             let width = Double(band.lines.count)

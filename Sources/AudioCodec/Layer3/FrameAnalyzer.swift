@@ -1,0 +1,98 @@
+/// One granule of one channel as the analysis stage hands it on: its lines
+/// in bitstream order with the lowpass applied, and the model's masking ratios.
+struct AnalyzedGranule: Sendable {
+    var lines: [Float]
+    var ratios: MaskingRatios
+    var layout: GranuleLayout
+}
+
+/// One frame as analysed, per granule: each channel, the mid/side pair
+/// (joint stereo), and the lines before the lowpass (when the report asks).
+struct AnalyzedFrame: Sendable {
+    var channels: [[AnalyzedGranule]]
+    var midSide: [[AnalyzedGranule]]?
+    var unfiltered: [[[Float]]]?
+}
+
+/// The encoder's first stage: polyphase filterbank, MDCT, lowpass and the
+/// psychoacoustic model of every channel (and of mid and side for joint
+/// stereo), frame after frame. Nothing it computes depends on what the
+/// coding stage decides, so it can run ahead of it on a thread of its own
+/// (`LookaheadQueue`).
+///
+/// It holds the filterbanks' and models' state: call `frame(_:)` for every
+/// frame in order, from one thread at a time (`@unchecked Sendable`: it is
+/// handed to the analysis thread once and used there alone).
+final class FrameAnalyzer: @unchecked Sendable {
+    private let input: [[Float]]
+    /// Mid and side, (L ± R)/√2, when joint stereo may use them.
+    private let midSideSignals: [[Float]]?
+    private let layouts: [GranuleLayout]
+    private let blockTypes: [Int]
+    private let shortOrder: [Int]
+    private let cutoffLine: Int
+    private let keepUnfiltered: Bool
+    private var filterbanks: [ChannelAnalysis]
+    private let models: [PsychoacousticModel]
+    private let midSideModels: [PsychoacousticModel]
+    private var transformed = [Float](repeating: 0, count: ISO11172_3.granuleLength)
+
+    init(input: [[Float]], sampleRate: Int, layouts: [GranuleLayout], blockTypes: [Int], longEdges: [Int],
+         shortEdges: [Int], cutoffLine: Int, softening: Double?, midSide: Bool, keepUnfiltered: Bool) {
+        self.input = input
+        self.layouts = layouts
+        self.blockTypes = blockTypes
+        shortOrder = ISO11172_3.shortBitstreamOrder(shortEdges: shortEdges)
+        self.cutoffLine = cutoffLine
+        self.keepUnfiltered = keepUnfiltered
+        filterbanks = input.map { _ in ChannelAnalysis() }
+        func model() -> PsychoacousticModel {
+            PsychoacousticModel(sampleRate: sampleRate, longEdges: longEdges, shortEdges: shortEdges, softening: softening)
+        }
+        models = input.map { _ in model() }
+        if midSide {
+            let scale = Float(0.5.squareRoot())
+            midSideSignals = [zip(input[0], input[1]).map { ($0 + $1) * scale },
+                              zip(input[0], input[1]).map { ($0 - $1) * scale }]
+            midSideModels = [model(), model()]
+        } else {
+            midSideSignals = nil
+            midSideModels = []
+        }
+    }
+
+    /// Frame `frame`'s two granules.
+    func frame(_ frame: Int) -> AnalyzedFrame {
+        var channels = [[AnalyzedGranule]](), midSide = [[AnalyzedGranule]](), unfiltered = [[[Float]]]()
+        for granule in 0..<2 {
+            let index = frame * 2 + granule
+            let layout = layouts[blockTypes[index]]
+            let start = index * ISO11172_3.granuleLength
+            var lines = [[Float]]()
+            for channel in input.indices {
+                filterbanks[channel].granule(from: input[channel], start: start, blockType: layout.blockType, into: &transformed)
+                if keepUnfiltered {
+                    if channel == 0 { unfiltered.append([]) }
+                    unfiltered[granule].append(layout.short ? shortOrder.map { transformed[$0] } : transformed)
+                }
+                // The lowpass: lines (or short-block frequencies) from the cutoff up are zero.
+                let lowpassStart = layout.short ? 3 * ((cutoffLine + 2) / 3) : cutoffLine
+                for i in lowpassStart..<ISO11172_3.granuleLength { transformed[i] = 0 }
+                lines.append(layout.short ? shortOrder.map { transformed[$0] } : transformed)
+            }
+            channels.append(input.indices.map { channel in
+                AnalyzedGranule(lines: lines[channel], ratios: models[channel].analyze(input[channel], granuleStart: start),
+                                layout: layout)
+            })
+            if let midSideSignals {
+                let transform = MidSideCoding.transform(lines[0], lines[1])
+                midSide.append(zip([transform.mid, transform.side], midSideSignals.indices).map { lines, c in
+                    AnalyzedGranule(lines: lines, ratios: midSideModels[c].analyze(midSideSignals[c], granuleStart: start),
+                                    layout: layout)
+                })
+            }
+        }
+        return AnalyzedFrame(channels: channels, midSide: midSideSignals == nil ? nil : midSide,
+                             unfiltered: keepUnfiltered ? unfiltered : nil)
+    }
+}

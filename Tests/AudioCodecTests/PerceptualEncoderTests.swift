@@ -131,6 +131,41 @@ struct PerceptualEncoderTests {
         #expect(zip(curve, curve.dropFirst()).allSatisfy { $0 < $1 })
     }
 
+    @Test func midSideNoiseStaysWithinTheAllowanceOfTheStricterChannel() {
+        let layout = GranuleLayout(blockType: 0, longEdges: ISO11172_3.longBandEdges[0], shortEdges: ISO11172_3.shortBandEdges[0])
+        let coding = MidSideCoding(sampleRate: 44100, layouts: [layout], longEdges: ISO11172_3.longBandEdges[0],
+                                   shortEdges: ISO11172_3.shortBandEdges[0])
+        var seed: UInt64 = 5
+        func random() -> Double {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Double(seed >> 11) / Double(1 << 53)
+        }
+        let ratios = MaskingRatios(long: [Double](repeating: 1, count: 22), short: [Double](repeating: 1, count: 39))
+        for _ in 0..<50 {
+            // Random lines and tolerances; the mid and side models' own tolerances are given.
+            let lines = (0..<4).map { _ in (0..<576).map { _ in Float(random() - 0.5) } }
+            let leftRight = (0..<2).map { c in
+                GranuleInput(lines: lines[c], tolerance: layout.bands.map { _ in Double.exp10(-4 * random()) }, layout: layout)
+            }
+            let own = (0..<2).map { _ in layout.bands.map { _ in Double.exp10(-4 * random()) } }
+            let analyzed = (0..<2).map { AnalyzedGranule(lines: lines[2 + $0], ratios: ratios, layout: layout) }
+            var call = 0
+            let midSide = coding.granule(leftRight, midSide: analyzed) { _, _ in
+                defer { call += 1 }
+                return own[call]
+            }
+            for b in layout.bands.indices {
+                let stricter = min(leftRight[0].tolerance[b], leftRight[1].tolerance[b])
+                let noise = (midSide[0].tolerance[b] + midSide[1].tolerance[b]) / 2
+                #expect(noise <= MidSideCoding.noiseAllowance * stricter * (1 + 1e-12))
+                // Where the allowance does not bind, each keeps at least its own threshold.
+                if own[0][b] + own[1][b] < stricter {
+                    #expect(midSide[0].tolerance[b] >= own[0][b] && midSide[1].tolerance[b] >= own[1][b])
+                }
+            }
+        }
+    }
+
     @Test func perceptualEntropyCountsBitsPerLine() {
         // Energy per line 9× the tolerance: log2(1 + 3) = 2 bits per line; at the tolerance, 1 bit.
         let bits = PsychoacousticModel.perceptualEntropy(energy: [90, 4], tolerance: [1, 1], widths: [10, 4])
@@ -158,7 +193,7 @@ struct PerceptualEncoderTests {
         let decoded = try Layer3Decoder.decode(same.bytes).audio.channels
         let difference = zip(decoded[0], decoded[1]).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
         let power = decoded[0].reduce(0.0) { $0 + Double($1) * Double($1) }
-        // Apart, each channel carries its own noise, about 12 dB down.
+        // Coded left/right, each channel carries its own noise, about 12 dB down.
         #expect(10 * log10(power / max(difference, 1e-30)) > (mode == .joint ? 60 : 6))
     }
 }

@@ -121,6 +121,40 @@ struct RateControlTests {
         }
     }
 
+    /// The constant-bitrate budget of a frame after 18 frames of perceptual entropy 1000.
+    static func budget(entropy: Double, reservoir: Int, framesLeft: Int = 100) throws -> (bits: Int, slot: Int) {
+        var control = try FrameRateControl(.constant(128), sampleRate: 44100)
+        let slot = 3168
+        for _ in 0..<18 {
+            _ = control.budget(available: slot, slotBits: slot, demand: 0, perceptualEntropy: 1000, framesLeft: 100)
+        }
+        return (control.budget(available: slot + reservoir, slotBits: slot, demand: 0, perceptualEntropy: entropy,
+                               framesLeft: framesLeft), slot)
+    }
+
+    @Test func constantBitrateFollowsLAMEsReservoirRule() throws {
+        // At the mean entropy, or under 1.1 times it, a frame saves 15 % of its slot…
+        for entropy in [1000.0, 500, 1100] {
+            let (bits, slot) = try Self.budget(entropy: entropy, reservoir: 1000)
+            #expect(bits == Int(0.85 * Double(slot)), "entropy \(entropy): \(bits)")
+        }
+        // …unless the reservoir is 90 % full.
+        let (full, slot) = try Self.budget(entropy: 1000, reservoir: 3700)
+        #expect(full == slot + max(0, 3700 - (8 * 511 - slot / 8)))
+        // Over 1.1 times the mean it draws in proportion, at most 60 % of the reservoir.
+        // Entropy 1200 is 1.19 times the mean (18 × 1000 + 1200)/19.
+        let mean = (18 * 1000 + 1200) / 19.0
+        let (drawing, _) = try Self.budget(entropy: 1200, reservoir: 3000)
+        #expect(drawing == Int(Double(slot) + min(0.6 * 3000, Double(slot) * (1200 / mean - 1))))
+        let (capped, _) = try Self.budget(entropy: 5000, reservoir: 3000)
+        #expect(capped == slot + 1800)
+        // The stream's last 19 frames spend the reservoir, a share each.
+        let (last, _) = try Self.budget(entropy: 1000, reservoir: 1900, framesLeft: 19)
+        #expect(last == slot + 100)
+        let (final, _) = try Self.budget(entropy: 1000, reservoir: 1900, framesLeft: 1)
+        #expect(final == slot + 1900)
+    }
+
     @Test func constantBitrateSavesForTheBurstsAndSpendsOnThem() throws {
         // Four seconds of a steady quiet chord, with a loud burst of noise every second.
         let rate = 44100

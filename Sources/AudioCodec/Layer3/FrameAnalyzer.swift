@@ -25,8 +25,10 @@ struct AnalyzedFrame: Sendable {
 /// handed to the analysis thread once and used there alone).
 final class FrameAnalyzer: @unchecked Sendable {
     private let input: [[Float]]
-    /// Mid and side, (L ± R)/√2, when joint stereo may use them.
-    private let midSideSignals: [[Float]]?
+    /// Whether joint stereo may use mid and side, (L ± R)/√2.
+    private let midSide: Bool
+    /// Mid and side around the granule being analysed: all that their models read.
+    private var midSideWindows = [[Float]](repeating: [], count: 2)
     private let layouts: [GranuleLayout]
     private let blockTypes: [Int]
     private let shortOrder: [Int]
@@ -50,15 +52,26 @@ final class FrameAnalyzer: @unchecked Sendable {
             PsychoacousticModel(sampleRate: sampleRate, longEdges: longEdges, shortEdges: shortEdges, softening: softening)
         }
         models = input.map { _ in model() }
-        if midSide {
-            let scale = Float(0.5.squareRoot())
-            midSideSignals = [zip(input[0], input[1]).map { ($0 + $1) * scale },
-                              zip(input[0], input[1]).map { ($0 - $1) * scale }]
-            midSideModels = [model(), model()]
-        } else {
-            midSideSignals = nil
-            midSideModels = []
+        self.midSide = midSide
+        midSideModels = midSide ? [model(), model()] : []
+    }
+
+    /// The samples from `PsychoacousticModel.span(granuleStart:)` of a
+    /// granule, as mid and side, into `midSideWindows` (zeros outside the
+    /// input, as the model reads them): the models get the same samples as
+    /// from whole mid and side signals, without holding two more copies of
+    /// the input.
+    private func fillMidSideWindows(granuleStart start: Int) -> Int {
+        let span = PsychoacousticModel.span(granuleStart: start)
+        let scale = Float(0.5.squareRoot())
+        for c in 0..<2 { midSideWindows[c].removeAll(keepingCapacity: true) }
+        for n in span {
+            let inside = n >= 0 && n < input[0].count
+            let left = inside ? input[0][n] : 0, right = inside ? input[1][n] : 0
+            midSideWindows[0].append((left + right) * scale)
+            midSideWindows[1].append((left - right) * scale)
         }
+        return start - span.lowerBound
     }
 
     /// Frame `frame`'s two granules.
@@ -84,15 +97,16 @@ final class FrameAnalyzer: @unchecked Sendable {
                 AnalyzedGranule(lines: lines[channel], ratios: models[channel].analyze(input[channel], granuleStart: start),
                                 layout: layout)
             })
-            if let midSideSignals {
+            if self.midSide {
                 let transform = MidSideCoding.transform(lines[0], lines[1])
-                midSide.append(zip([transform.mid, transform.side], midSideSignals.indices).map { lines, c in
-                    AnalyzedGranule(lines: lines, ratios: midSideModels[c].analyze(midSideSignals[c], granuleStart: start),
+                let windowStart = fillMidSideWindows(granuleStart: start)
+                midSide.append(zip([transform.mid, transform.side], 0..<2).map { lines, c in
+                    AnalyzedGranule(lines: lines, ratios: midSideModels[c].analyze(midSideWindows[c], granuleStart: windowStart),
                                     layout: layout)
                 })
             }
         }
-        return AnalyzedFrame(channels: channels, midSide: midSideSignals == nil ? nil : midSide,
+        return AnalyzedFrame(channels: channels, midSide: self.midSide ? midSide : nil,
                              unfiltered: keepUnfiltered ? unfiltered : nil)
     }
 }

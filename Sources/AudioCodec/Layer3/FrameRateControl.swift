@@ -120,9 +120,9 @@ struct FrameRateControl {
         return (1...14).first { 8 * stream.slotBytes(bitrateIndex: $0) + reservoir >= demand } ?? 14
     }
 
-    /// The bits a frame's granules may spend; constant bitrate counts the
-    /// frame's perceptual entropy among the recent frames'. `framesLeft`
-    /// counts this frame and those after it.
+    /// The bits a frame's granules may spend. Call it once per frame, in
+    /// order: constant bitrate counts the frame's perceptual entropy among
+    /// the recent frames'. `framesLeft` counts this frame and those after it.
     mutating func budget(available: Int, slotBits: Int, demand: Int, perceptualEntropy: Double, framesLeft: Int) -> Int {
         let ceiling = 8 * ISO11172_3.maxMainDataBegin
         var bits: Double

@@ -253,7 +253,8 @@ enum GranuleCoder {
         return best.ceiling
     }
 
-    /// Per band, steps from the zeroing step down (3 dB apart) with their estimated bits and exact error.
+    /// Per band, steps from the zeroing step down (3 dB apart) with their
+    /// estimated bits and exact error; none whose error exceeds the band's energy.
     static func menus(for input: GranuleInput) -> Menus {
         let magnitudes = input.lines.map { abs($0) }
         let companded = magnitudes.map { ($0 * $0.squareRoot()).squareRoot() }  // |x|^¾

@@ -117,6 +117,9 @@ public enum Layer3Encoder {
     /// analysis and synthesis (512 − 32 + 1) and one granule (576) of MDCT overlap.
     public static let delay = 1057
 
+    /// Frames the analysis stage may run ahead of the coding.
+    static let analysisLookahead = 4
+
     public static func encode(_ audio: PCMAudio, settings: EncoderSettings) throws(EncoderError) -> EncodedAudio {
         guard let rateIndex = ISO11172_3.sampleRates.firstIndex(of: audio.sampleRate) else {
             throw .unsupportedSampleRate(audio.sampleRate)
@@ -144,11 +147,12 @@ public enum Layer3Encoder {
         let midSideCoding = joint
             ? MidSideCoding(sampleRate: audio.sampleRate, layouts: layouts, longEdges: longEdges, shortEdges: shortEdges)
             : nil
-        // Filterbank and psychoacoustic model run ahead, on a thread of their own.
+        // Filterbank and psychoacoustic model run ahead, on a thread of their own:
+        // a few frames are enough to keep the coding from waiting.
         let analyzer = FrameAnalyzer(input: input, sampleRate: audio.sampleRate, layouts: layouts, blockTypes: blockTypes,
                                      longEdges: longEdges, shortEdges: shortEdges, cutoffLine: cutoffLine,
                                      softening: rateControl.ratioExponent, midSide: joint, keepUnfiltered: settings.analysis)
-        let analyzed = LookaheadQueue(count: frameCount, depth: 4) { analyzer.frame($0) }
+        let analyzed = LookaheadQueue(count: frameCount, depth: analysisLookahead) { analyzer.frame($0) }
 
         let frameMode: FrameHeader.Mode = channels == 1 ? .singleChannel : (mode == .joint ? .jointStereo : .stereo)
         var stream = FrameAssembler(sampleRateIndex: rateIndex, mode: frameMode, crc: settings.crc)

@@ -2,18 +2,21 @@ import RealModule
 
 /// Joint stereo's mid/side decision (ms_stereo in the mode extension,
 /// clause 2.4.3.4.9.2): M = (L + R)/√2 and S = (L − R)/√2, coded in the
-/// frames where that needs fewer bits than left/right by perceptual entropy.
+/// frames where that needs no more bits than left/right by perceptual
+/// entropy.
 ///
 /// Mid and side get thresholds of their own: the psychoacoustic model runs
-/// on the mid and side signals as on left and right (in `FrameAnalyzer`) (so a centred voice
-/// masks in the mid what it masks in the channels), then two limits apply.
-/// Binaural unmasking (Johnston & Ferreira, "Sum-difference stereo transform
-/// coding", ICASSP 1992): noise in the side that the left/right masker no
-/// longer covers is heard up to 25 dB sooner below 3 kHz, so each of mid and
-/// side may not count on more masking than the masking level difference
-/// leaves of the other's energy. And the noise both put into left and
-/// right, (N_M + N_S)/2, stays within `noiseAllowance` of the stricter
-/// channel's own threshold.
+/// on the mid and side signals as on left and right (in `FrameAnalyzer`), so
+/// a centred voice masks in the mid what it masks in the channels. Then, as
+/// in LAME (after Johnston & Ferreira, "Sum-difference stereo transform
+/// coding", ICASSP 1992), each of mid and side may count on masking from the
+/// other's energy, up to the other's own threshold, but lowered by the
+/// binaural masking level difference (noise the ear can place apart from
+/// the masker is heard up to 25 dB sooner in the bass); and the noise both
+/// put into left and right, (N_M + N_S)/2, stays within `noiseAllowance` of
+/// the stricter channel's own threshold. LAME takes the other's masking
+/// only where the channels' thresholds lie within 2 dB of each other; here
+/// the allowance alone bounds it.
 ///
 /// Judging mid/side against min(T_L, T_R) for both, as this coder once did,
 /// chose it in 0–28 of 194 frames on the piano and dense-mix clips where LAME
@@ -21,8 +24,8 @@ import RealModule
 /// decision follows the signal (measured in notebooks-md/mp3-quality-vs-lame.md).
 struct MidSideCoding {
     /// How far the noise mid/side coding puts into left and right may exceed
-    /// the stricter channel's threshold, as a power ratio: 3 dB at √2 per
-    /// channel on average. LAME allows 1.95 at 128 kbit/s and 1.29 at -V 2
+    /// the stricter channel's threshold, as a power ratio (√2: 1.5 dB, per
+    /// channel on average). LAME allows 1.95 at 128 kbit/s and 1.29 at -V 2
     /// (its msfix); at 128 kbit/s on the 21 quality clips (scripts/quality),
     /// 1 (no excess) kept the choir clip 0.10 below LAME (ViSQOL), √2 brought
     /// it within 0.04 and 1.95 within 0.05.

@@ -109,7 +109,8 @@ final class PsychoacousticModel {
     /// Pre-echo control (ISO 11172-3 model 2's rpelev and rpelev2): a long
     /// block's threshold may not exceed twice the previous granule's, nor 16
     /// times the one before that, so that an onset after quiet is not taken
-    /// to mask noise spread before it. The history is what the model
+    /// to mask noise spread before it (model 2 applies both after any block;
+    /// LAME skips the second after a short one). The history is what the model
     /// computed, not what it was held to, as in model 2 and LAME: holding
     /// it made a threshold climb 3 dB a granule (90 ms for 20 dB) after every
     /// quiet gap, and the sustained piano scored 4.707 that way against
@@ -202,6 +203,13 @@ final class PsychoacousticModel {
         }
         longBandBins = bins(longEdges, lines: 576, fftSize: 1024)
         shortBandBins = bins(shortEdges, lines: 192, fftSize: 256)
+    }
+
+    /// The input samples `analyze(_:granuleStart:)` reads: the long FFT's,
+    /// which hold the short FFTs' (centred 192 samples apart around it).
+    static func span(granuleStart start: Int) -> Range<Int> {
+        let centre = start + windowCentreOffset
+        return (centre - 512)..<(centre + 512)
     }
 
     /// The masking ratios of the granule whose input starts at `start`.

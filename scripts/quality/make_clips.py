@@ -5,8 +5,10 @@ espeak-ng. Every clip is 5 s, 44.1 kHz, 16-bit stereo, and the same on every
 run (fixed note lists, reverb and chorus off), so scores are comparable.
 
 With --held-out, fourteen other clips instead (twelve instruments and mixes,
-two more voices), rendered the same way: a set to check a change against
-that was not tuned on, so that what helps the seven does not merely fit them.
+two more voices), rendered the same way: a second set to check a change
+against, so that what helps the seven does not merely fit them. (Its name
+says what it was made for; the 2026-12-07 encoder changes were chosen
+looking at both sets, so for those it is not a blind check.)
 
 Usage: make_clips.py OUTDIR [--held-out]
 """

@@ -63,13 +63,12 @@ final class FrameAnalyzer: @unchecked Sendable {
     /// the input.
     private func fillMidSideWindows(granuleStart start: Int) -> Int {
         let span = PsychoacousticModel.span(granuleStart: start)
-        let scale = Float(0.5.squareRoot())
         for c in 0..<2 { midSideWindows[c].removeAll(keepingCapacity: true) }
         for n in span {
             let inside = n >= 0 && n < input[0].count
-            let left = inside ? input[0][n] : 0, right = inside ? input[1][n] : 0
-            midSideWindows[0].append((left + right) * scale)
-            midSideWindows[1].append((left - right) * scale)
+            let pair = MidSideCoding.transform(inside ? input[0][n] : 0, inside ? input[1][n] : 0)
+            midSideWindows[0].append(pair.mid)
+            midSideWindows[1].append(pair.side)
         }
         return start - span.lowerBound
     }
@@ -81,6 +80,8 @@ final class FrameAnalyzer: @unchecked Sendable {
             let index = frame * 2 + granule
             let layout = layouts[blockTypes[index]]
             let start = index * ISO11172_3.granuleLength
+            // The lowpass: lines (or short-block frequencies) from the cutoff up are zero.
+            let lowpassStart = layout.short ? 3 * ((cutoffLine + 2) / 3) : cutoffLine
             var lines = [[Float]]()
             for channel in input.indices {
                 filterbanks[channel].granule(from: input[channel], start: start, blockType: layout.blockType, into: &transformed)
@@ -88,8 +89,6 @@ final class FrameAnalyzer: @unchecked Sendable {
                     if channel == 0 { unfiltered.append([]) }
                     unfiltered[granule].append(layout.short ? shortOrder.map { transformed[$0] } : transformed)
                 }
-                // The lowpass: lines (or short-block frequencies) from the cutoff up are zero.
-                let lowpassStart = layout.short ? 3 * ((cutoffLine + 2) / 3) : cutoffLine
                 for i in lowpassStart..<ISO11172_3.granuleLength { transformed[i] = 0 }
                 lines.append(layout.short ? shortOrder.map { transformed[$0] } : transformed)
             }

@@ -182,9 +182,7 @@ public enum Layer3Encoder {
                 }
             }
             // With the analysis, the lines before the lowpass too: it counts what the lowpass removed.
-            var unfiltered = (analyzedFrame.unfiltered ?? []).enumerated().map { granule, lines in
-                lines.map { GranuleInput(lines: $0, tolerance: [], layout: inputs[granule][0].layout) }
-            }
+            var unfiltered = analyzedFrame.unfiltered ?? []
             let stereo = MidSideCoding.choose(leftRight: inputs, midSide: midSideInputs)
             inputs = stereo.inputs
             let entropy = stereo.entropy
@@ -212,12 +210,12 @@ public enum Layer3Encoder {
             shareScalefactors(&granules, &sideInfo)
             if stereo.midSide && analysis != nil {
                 unfiltered = unfiltered.map { pair in
-                    let lines = MidSideCoding.transform(pair[0].lines, pair[1].lines)
-                    return [lines.mid, lines.side].map { GranuleInput(lines: $0, tolerance: [], layout: pair[0].layout) }
+                    let lines = MidSideCoding.transform(pair[0], pair[1])
+                    return [lines.mid, lines.side]
                 }
             }
             analysis?.add(frame: frame, kbps: ISO11172_3.bitrates[bitrateIndex], midSide: stereo.midSide,
-                          inputs: inputs, unfiltered: unfiltered.map { $0.map(\.lines) }, coded: granules)
+                          inputs: inputs, unfiltered: unfiltered, coded: granules)
             var mainData = BitWriter(reservingBytes: 2 * stream.slotBytes)
             for granule in 0..<2 {
                 for channel in 0..<channels {

@@ -95,9 +95,15 @@ struct MidSideCoding {
             ? (midSide, midSideEntropy, true) : (leftRight, leftRightEntropy, false)
     }
 
-    /// M = (L + R)/√2 and S = (L − R)/√2, line by line.
-    static func transform(_ left: [Float], _ right: [Float]) -> (mid: [Float], side: [Float]) {
+    /// M = (L + R)/√2 and S = (L − R)/√2 of one pair of values.
+    @inline(__always)
+    static func transform(_ left: Float, _ right: Float) -> (mid: Float, side: Float) {
         let scale = Float(0.5.squareRoot())
-        return (zip(left, right).map { ($0 + $1) * scale }, zip(left, right).map { ($0 - $1) * scale })
+        return ((left + right) * scale, (left - right) * scale)
+    }
+
+    /// `transform(_:_:)` line by line.
+    static func transform(_ left: [Float], _ right: [Float]) -> (mid: [Float], side: [Float]) {
+        (zip(left, right).map { transform($0, $1).mid }, zip(left, right).map { transform($0, $1).side })
     }
 }

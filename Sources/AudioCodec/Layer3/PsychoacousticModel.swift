@@ -169,7 +169,10 @@ final class PsychoacousticModel {
         Double.exp10(-max(minimumSignalToNoiseDB, leastOffsetDB(bark: bark)) / 10)
     }
 
-    private let longFFT = SpectrumAnalyzer(size: 1024)
+    /// Points of the long FFT; the short ones have 256.
+    static let longFFTSize = 1024
+
+    private let longFFT = SpectrumAnalyzer(size: longFFTSize)
     private let shortFFT = SpectrumAnalyzer(size: 256)
     private let longPartitions: MaskingPartitions
     private let shortPartitions: MaskingPartitions
@@ -191,7 +194,7 @@ final class PsychoacousticModel {
 
     init(sampleRate: Int, longEdges: [Int], shortEdges: [Int], softening: Double?) {
         self.softening = softening
-        longPartitions = MaskingPartitions(fftSize: 1024, sampleRate: sampleRate)
+        longPartitions = MaskingPartitions(fftSize: Self.longFFTSize, sampleRate: sampleRate)
         shortPartitions = MaskingPartitions(fftSize: 256, sampleRate: sampleRate)
         // Line i of an N-line MDCT sits at (i + ½)·fs/2N; bin k of an M-point FFT at k·fs/M.
         func bins(_ edges: [Int], lines: Int, fftSize: Int) -> [Range<Int>] {
@@ -201,7 +204,7 @@ final class PsychoacousticModel {
                 return min(low, fftSize / 2)..<min(max(high, low + 1), fftSize / 2 + 1)
             }
         }
-        longBandBins = bins(longEdges, lines: 576, fftSize: 1024)
+        longBandBins = bins(longEdges, lines: 576, fftSize: Self.longFFTSize)
         shortBandBins = bins(shortEdges, lines: 192, fftSize: 256)
     }
 
@@ -209,7 +212,7 @@ final class PsychoacousticModel {
     /// which hold the short FFTs' (centred 192 samples apart around it).
     static func span(granuleStart start: Int) -> Range<Int> {
         let centre = start + windowCentreOffset
-        return (centre - 512)..<(centre + 512)
+        return (centre - longFFTSize / 2)..<(centre + longFFTSize / 2)
     }
 
     /// The masking ratios of the granule whose input starts at `start`.

@@ -46,15 +46,25 @@ public final class SpectrumAnalyzer {
     /// than `size` is zero-padded.
     public func powerSpectrum(of frame: ArraySlice<Float>, into power: inout [Float]) {
         precondition(frame.count <= size, "frame longer than the FFT")
-        power.removeAll(keepingCapacity: true)
-        var n = 0
-        for sample in frame { input[n] = sample * window[n]; n += 1 }
-        while n < size { input[n] = 0; n += 1 }
+        frame.withUnsafeBufferPointer { powerSpectrum(of: $0, from: 0, into: &power) }
+    }
+
+    /// |X[k]|² for k = 0 … size/2 of the Hann-windowed frame `samples[start ..< start + size]`,
+    /// with zeros where that reaches outside `samples`.
+    public func powerSpectrum(of samples: UnsafeBufferPointer<Float>, from start: Int, into power: inout [Float]) {
+        let inside = max(0, min(start, samples.count))..<max(0, min(start + size, samples.count))
+        for n in 0..<size { input[n] = 0 }
+        window.withUnsafeBufferPointer { window in
+            for t in inside { input[t - start] = samples[t] * window[t - start] }
+        }
         fftwf_execute(plan)
         let bins = UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self)
-        for k in 0...(size / 2) {
-            let re = bins[2 * k], im = bins[2 * k + 1]
-            power.append(re * re + im * im)
+        if power.count != size / 2 + 1 { power = [Float](repeating: 0, count: size / 2 + 1) }
+        power.withUnsafeMutableBufferPointer { power in
+            for k in power.indices {
+                let re = bins[2 * k], im = bins[2 * k + 1]
+                power[k] = re * re + im * im
+            }
         }
     }
 }

@@ -64,23 +64,31 @@ public enum LagrangianAllocator {
         if let empty = choices.firstIndex(where: \.isEmpty) { throw .noChoices(partition: empty) }
 
         // Every partition's options, weighted, in one run: partition p's at start[p]..<start[p + 1].
-        var start = [0], bitsOf = [Double](), costOf = [Double]()
-        start.reserveCapacity(choices.count + 1)
+        // Built, then bound to constants: the nested functions below read them, and
+        // captured variables would be checked for exclusive access on every read.
+        let optionCount = choices.reduce(0) { $0 + $1.count }
+        var runStart = [0], runBits = [Double](), runCosts = [Double]()
+        runStart.reserveCapacity(choices.count + 1)
+        runBits.reserveCapacity(optionCount)
+        runCosts.reserveCapacity(optionCount)
         for (options, tolerance) in zip(choices, tolerances) {
             for option in options {
-                bitsOf.append(option.bits)
-                costOf.append(option.distortion / tolerance)
+                runBits.append(option.bits)
+                runCosts.append(option.distortion / tolerance)
             }
-            start.append(bitsOf.count)
+            runStart.append(runBits.count)
         }
+        let start = runStart, bitsOf = runBits, costOf = runCosts
         let partitions = choices.indices
         // Only the lower convex hull of a menu can minimise D/T + λ·R: search those.
-        var hull = [Int](), hullStart = [0]
-        hullStart.reserveCapacity(choices.count + 1)
+        var hulls = [Int](), hullStarts = [0]
+        hulls.reserveCapacity(optionCount)
+        hullStarts.reserveCapacity(choices.count + 1)
         for p in partitions {
-            appendLowerHull(bits: bitsOf, costs: costOf, of: start[p]..<start[p + 1], to: &hull)
-            hullStart.append(hull.count)
+            appendLowerHull(bits: bitsOf, costs: costOf, of: start[p]..<start[p + 1], to: &hulls)
+            hullStarts.append(hulls.count)
         }
+        let hull = hulls, hullStart = hullStarts
         // Picks are indices into the run; each hull starts at its partition's cheapest choice.
         var picks = partitions.map { hull[hullStart[$0]] }
         let minimum = picks.reduce(0) { $0 + bitsOf[$1] }
@@ -117,8 +125,7 @@ public enum LagrangianAllocator {
         // What is left only shrinks, so a partition's best upgrade changes only when
         // it moves or its best no longer fits: keep each one's, and renew those.
         var left = budget - spent
-        func bestUpgrade(_ p: Int) -> (gain: Double, choice: Int)? {
-            let current = picks[p]
+        func bestUpgrade(from current: Int, in p: Int, within left: Double) -> (gain: Double, choice: Int)? {
             var best: (gain: Double, choice: Int)?
             for i in start[p]..<start[p + 1]
             where bitsOf[i] > bitsOf[current] && costOf[i] < costOf[current] && bitsOf[i] - bitsOf[current] <= left {
@@ -127,19 +134,19 @@ public enum LagrangianAllocator {
             }
             return best
         }
-        var upgrades = partitions.map(bestUpgrade)
+        var upgrades = partitions.map { bestUpgrade(from: picks[$0], in: $0, within: left) }
         while true {
-            var move: Int?
+            var move: Int?, moveGain = 0.0
             for p in partitions {
                 if let upgrade = upgrades[p], bitsOf[upgrade.choice] - bitsOf[picks[p]] > left {
-                    upgrades[p] = bestUpgrade(p)
+                    upgrades[p] = bestUpgrade(from: picks[p], in: p, within: left)
                 }
-                if let upgrade = upgrades[p], upgrade.gain > (move.flatMap { upgrades[$0]?.gain } ?? 0) { move = p }
+                if let upgrade = upgrades[p], upgrade.gain > moveGain { move = p; moveGain = upgrade.gain }
             }
             guard let p = move, let upgrade = upgrades[p] else { break }
             left -= bitsOf[upgrade.choice] - bitsOf[picks[p]]
             picks[p] = upgrade.choice
-            upgrades[p] = bestUpgrade(p)
+            upgrades[p] = bestUpgrade(from: picks[p], in: p, within: left)
         }
 
         return Allocation(choices: partitions.map { picks[$0] - start[$0] },

@@ -78,9 +78,12 @@ struct EncoderConformanceTests {
                 } else {
                     let snr = snrDB(reference: audio.channels[0], decoded: left, delay: Layer3Encoder.delay)
                     snrs.append(snr)
-                    // mpg123's trimmed output starts at the first input sample.
-                    let trimmed = snrDB(reference: audio.channels[0], decoded: Self.channel(decoded.mpg123, 0, of: channels), delay: 0)
-                    #expect(abs(trimmed - snr) < 0.1, "mpg123's trimmed \(label) lines up: \(trimmed) vs \(snr) dB")
+                    // mpg123's trimmed output starts at the first input sample: it matches ffmpeg's from
+                    // the delay on (a sample off would leave the two 20–40 dB apart; aligned, they differ
+                    // only by the decoders' rounding, far below the coding noise).
+                    let trimmed = Self.channel(decoded.mpg123, 0, of: channels)
+                    let agreement = snrDB(reference: trimmed, decoded: left, delay: Layer3Encoder.delay)
+                    #expect(agreement > 60, "mpg123's trimmed \(label) lines up with ffmpeg's: \(agreement) dB apart")
                 }
             }
             if signal != .silence {

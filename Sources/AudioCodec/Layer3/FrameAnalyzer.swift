@@ -63,12 +63,26 @@ final class FrameAnalyzer: @unchecked Sendable {
     /// the input.
     private func fillMidSideWindows(granuleStart start: Int) -> Int {
         let span = PsychoacousticModel.span(granuleStart: start)
-        for c in 0..<2 { midSideWindows[c].removeAll(keepingCapacity: true) }
-        for n in span {
-            let inside = n >= 0 && n < input[0].count
-            let pair = MidSideCoding.transform(inside ? input[0][n] : 0, inside ? input[1][n] : 0)
-            midSideWindows[0].append(pair.mid)
-            midSideWindows[1].append(pair.side)
+        var mid = midSideWindows[0], side = midSideWindows[1]
+        midSideWindows = []
+        defer { midSideWindows = [mid, side] }
+        if mid.count != span.count {
+            mid = [Float](repeating: 0, count: span.count)
+            side = mid
+        }
+        input[0].withUnsafeBufferPointer { left in
+            input[1].withUnsafeBufferPointer { right in
+                mid.withUnsafeMutableBufferPointer { mid in
+                    side.withUnsafeMutableBufferPointer { side in
+                        for (i, n) in span.enumerated() {
+                            let inside = n >= 0 && n < left.count
+                            let pair = MidSideCoding.transform(inside ? left[n] : 0, inside ? right[n] : 0)
+                            mid[i] = pair.mid
+                            side[i] = pair.side
+                        }
+                    }
+                }
+            }
         }
         return start - span.lowerBound
     }
@@ -92,15 +106,19 @@ final class FrameAnalyzer: @unchecked Sendable {
                 for i in lowpassStart..<ISO11172_3.granuleLength { transformed[i] = 0 }
                 lines.append(layout.short ? shortOrder.map { transformed[$0] } : transformed)
             }
+            // Short windows where a short block uses them or the next one's pre-echo control reads them.
+            let shortWindows = layout.short || (index + 1 < blockTypes.count && blockTypes[index + 1] == 2)
             channels.append(input.indices.map { channel in
-                AnalyzedGranule(lines: lines[channel], ratios: models[channel].analyze(input[channel], granuleStart: start),
+                AnalyzedGranule(lines: lines[channel],
+                                ratios: models[channel].analyze(input[channel], granuleStart: start, shortWindows: shortWindows),
                                 layout: layout)
             })
             if self.midSide {
                 let transform = MidSideCoding.transform(lines[0], lines[1])
                 let windowStart = fillMidSideWindows(granuleStart: start)
                 midSide.append(zip([transform.mid, transform.side], 0..<2).map { lines, c in
-                    AnalyzedGranule(lines: lines, ratios: midSideModels[c].analyze(midSideWindows[c], granuleStart: windowStart),
+                    AnalyzedGranule(lines: lines, ratios: midSideModels[c].analyze(midSideWindows[c], granuleStart: windowStart,
+                                                                     shortWindows: shortWindows),
                                     layout: layout)
                 })
             }

@@ -13,22 +13,31 @@ struct HybridMDCT {
     private var previous = [Float](repeating: 0, count: 32 * 18)
     private var block = [Float](repeating: 0, count: 36)
 
-    /// Per block type 0, 1, 3: w[k]·cos(π/72·(2k + 1 + 18)(2i + 1))/9 at
-    /// [i·36 + k]. The decoder's IMDCT, windowing and overlap-add return N/4
-    /// times the input of this unnormalised pair (9 for N = 36, 3 for N = 12);
-    /// dividing here keeps the chain at unit gain.
-    private static let longKernels: [[Float]] = ISO11172_3.blockWindows.map { window in
-        (0..<(18 * 36)).map { entry in
-            let i = entry / 36, k = entry % 36
-            let phase: Double = Double((2 * k + 19) * (2 * i + 1)) * (Double.pi / 72)
-            return window[k] * Float(Double.cos(phase) / 9)
+    /// Per block type 0, 1, 3: w[k]·cos(π/72·(2k + 1 + 18)(2i + 1))/9, as
+    /// columns: at [k·3 + g], lanes i = 8g … 8g + 7 (those past 17 are zero),
+    /// so that a block's 18 lines are three vector sums over its 36 samples.
+    /// The decoder's IMDCT, windowing and overlap-add return N/4 times the
+    /// input of this unnormalised pair (9 for N = 36, 3 for N = 12); dividing
+    /// here keeps the chain at unit gain.
+    private static let longKernels: [[SIMD8<Float>]] = ISO11172_3.blockWindows.map { window in
+        (0..<(36 * 3)).map { entry in
+            let k = entry / 3, g = entry % 3
+            return SIMD8<Float>((0..<8).map { lane -> Float in
+                let i = 8 * g + lane
+                guard i < 18 else { return 0 }
+                let phase: Double = Double((2 * k + 19) * (2 * i + 1)) * (Double.pi / 72)
+                return window[k] * Float(Double.cos(phase) / 9)
+            })
         }
     }
-    /// w[k]·cos(π/24·(2k + 1 + 6)(2i + 1))/3 at [i·12 + k], the short window.
-    private static let shortKernel: [Float] = (0..<(6 * 12)).map { entry in
-        let i = entry / 12, k = entry % 12
-        let phase: Double = Double((2 * k + 7) * (2 * i + 1)) * (Double.pi / 24)
-        return ISO11172_3.shortWindow[k] * Float(Double.cos(phase) / 3)
+    /// w[k]·cos(π/24·(2k + 1 + 6)(2i + 1))/3 for the short window, as columns:
+    /// at [k], lanes i = 0 … 5 (6 and 7 are zero).
+    private static let shortKernel: [SIMD8<Float>] = (0..<12).map { k in
+        SIMD8<Float>((0..<8).map { i -> Float in
+            guard i < 6 else { return 0 }
+            let phase: Double = Double((2 * k + 7) * (2 * i + 1)) * (Double.pi / 24)
+            return ISO11172_3.shortWindow[k] * Float(Double.cos(phase) / 3)
+        })
     }
 
     /// Transforms one granule: `subbandSamples[t·32 + sb]` for t = 0…17 (the
@@ -52,20 +61,24 @@ struct HybridMDCT {
                     if short {
                         for w in 0..<3 {
                             let segment = z.baseAddress! + 6 + 6 * w
-                            for i in 0..<6 {
-                                let row = kernel.baseAddress! + 12 * i
-                                var sum: Float = 0
-                                for k in 0..<12 { sum += row[k] * segment[k] }
-                                lines[sb * 18 + 3 * i + w] = sum
-                            }
+                            var sum = SIMD8<Float>()
+                            for k in 0..<12 { sum += kernel[k] * segment[k] }
+                            for i in 0..<6 { lines[sb * 18 + 3 * i + w] = sum[i] }
                         }
                     } else {
-                        for i in 0..<18 {
-                            let row = kernel.baseAddress! + 36 * i
-                            var sum: Float = 0
-                            for k in 0..<36 { sum += row[k] * z[k] }
-                            lines[sb * 18 + i] = sum
+                        var low = SIMD8<Float>(), middle = SIMD8<Float>(), high = SIMD8<Float>()
+                        for k in 0..<36 {
+                            let sample = z[k]
+                            low += kernel[3 * k] * sample
+                            middle += kernel[3 * k + 1] * sample
+                            high += kernel[3 * k + 2] * sample
                         }
+                        for i in 0..<8 {
+                            lines[sb * 18 + i] = low[i]
+                            lines[sb * 18 + 8 + i] = middle[i]
+                        }
+                        lines[sb * 18 + 16] = high[0]
+                        lines[sb * 18 + 17] = high[1]
                     }
                 }
             }

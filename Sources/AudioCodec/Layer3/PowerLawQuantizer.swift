@@ -55,15 +55,29 @@ enum PowerLawQuantizer {
         let offset = Float(ISO11172_3.roundingOffset)
         let top = largest * inverse + offset
         guard top < Float(ISO11172_3.maxQuantized + 1) else { return nil }
-        var error: Double = 0
+        // Four lines at a time (every band's width is even, most a multiple of four).
+        var errors = SIMD4<Float>()
         fourThirds.withUnsafeBufferPointer { table in
-            for i in range {
+            var i = range.lowerBound
+            while i + 4 <= range.upperBound {
+                let scaled = UnsafeRawPointer(companded.baseAddress! + i).loadUnaligned(as: SIMD4<Float>.self) * inverse + offset
+                let ix = SIMD4<Int32>(Int32(scaled[0]), Int32(scaled[1]), Int32(scaled[2]), Int32(scaled[3]))
+                UnsafeMutableRawPointer(out.baseAddress! + i).storeBytes(of: ix, as: SIMD4<Int32>.self)
+                let requantized = SIMD4<Float>(table[Int(ix[0])], table[Int(ix[1])], table[Int(ix[2])], table[Int(ix[3])])
+                let difference = UnsafeRawPointer(magnitudes.baseAddress! + i).loadUnaligned(as: SIMD4<Float>.self)
+                    - requantized * amplitude
+                errors += difference * difference
+                i += 4
+            }
+            while i < range.upperBound {
                 let ix = Int32(companded[i] * inverse + offset)
                 out[i] = ix
                 let difference = magnitudes[i] - table[Int(truncatingIfNeeded: ix)] * amplitude
-                error += Double(difference * difference)
+                errors[0] += difference * difference
+                i += 1
             }
         }
+        let error = Double(errors.sum())
         return (error, Int32(top))
     }
 }

@@ -77,14 +77,15 @@ struct MaskingPartitions {
 struct MaskingRatios {
     /// Per long scalefactor band (22).
     var long: [Double]
-    /// Per short scalefactor band and window, at [band·3 + window] (13 × 3).
+    /// Per short scalefactor band and window, at [band·3 + window] (13 × 3);
+    /// empty when the granule's short windows were not analysed.
     var short: [Double]
 }
 
 /// A psychoacoustic model in the manner of ISO 11172-3's model 2, computed
 /// with FFTW (plans made once): per granule a 1024-point FFT centred on the
-/// granule's long MDCT window and three 256-point FFTs centred on its short
-/// windows; partition energies a third of a Bark wide, spread with
+/// granule's long MDCT window and, where short blocks need them, three
+/// 256-point FFTs centred on its short windows; partition energies a third of a Bark wide, spread with
 /// Schroeder's function; an offset below the spread energy that depends on
 /// tonality; pre-echo control; and the result mapped onto scalefactor bands.
 ///
@@ -161,7 +162,19 @@ final class PsychoacousticModel {
     /// out (VBR 2 on the glockenspiel clip, noise 0–500 Hz: 18.6 dB below the
     /// signal, LAME 38.2).
     static func allowedNoiseRatio(_ maskingRatio: Double, cap: Double, exponent: Double) -> Double {
-        min(cap, Double.pow(maskingRatio, exponent))
+        min(cap, softened(maskingRatio, exponent: exponent))
+    }
+
+    /// ratio^exponent: the encoder's two exponents by square roots, which cost
+    /// a fraction of pow's time (the model softens four spectra per channel
+    /// and granule).
+    @inline(__always)
+    static func softened(_ ratio: Double, exponent: Double) -> Double {
+        switch exponent {
+        case 0.5: return ratio.squareRoot()
+        case 0.75: let root = ratio.squareRoot(); return root * root.squareRoot()
+        default: return Double.pow(ratio, exponent)
+        }
     }
 
     /// The most noise allowedNoiseRatio lets a band at `bark` carry, as a fraction of its energy.
@@ -185,8 +198,9 @@ final class PsychoacousticModel {
     private var previousShortThreshold: [Double]?
     private var power = [Float]()
     /// log(power + 10⁻²⁰) per bin, once per spectrum: the flatness windows overlap.
-    private var logPower = [Double]()
-    private var frame = [Float]()
+    private var logPower = [Float]()
+    /// Per bin, the masking threshold of its partition spread evenly over the partition's bins.
+    private var thresholdDensity = [Double]()
 
     /// The exponent `allowedNoiseRatio` softens thresholds with (one of
     /// `ratioExponent`, the encoder's setting); nil: the bare model's verdict.
@@ -215,8 +229,15 @@ final class PsychoacousticModel {
         return (centre - longFFTSize / 2)..<(centre + longFFTSize / 2)
     }
 
-    /// The masking ratios of the granule whose input starts at `start`.
-    func analyze(_ samples: [Float], granuleStart start: Int) -> MaskingRatios {
+    /// The masking ratios of the granule whose input starts at `start`; its
+    /// short windows' too when `shortWindows`.
+    ///
+    /// Only short blocks use the short windows' ratios, and their pre-echo
+    /// control reads the window before: the encoder asks for them on short
+    /// granules and the granule before each (three 256-point spectra of every
+    /// four the model would otherwise take). A run of short windows starts
+    /// without history, as after silence.
+    func analyze(_ samples: [Float], granuleStart start: Int, shortWindows: Bool = true) -> MaskingRatios {
         let centre = start + Self.windowCentreOffset
         spectrum(samples, centre: centre, analyzer: longFFT)
         let computed = thresholds(partitions: longPartitions)
@@ -226,6 +247,10 @@ final class PsychoacousticModel {
         }
         recentThresholds = Array((recentThresholds + [computed]).suffix(2))
         let long = bandRatios(threshold, partitions: longPartitions, bands: longBandBins)
+        guard shortWindows else {
+            previousShortThreshold = nil
+            return MaskingRatios(long: long, short: [])
+        }
         var short = [Double](repeating: 1, count: 13 * 3)
         for w in 0..<3 {
             // The short windows are centred 192 samples apart around the long window's centre.
@@ -252,63 +277,73 @@ final class PsychoacousticModel {
     }
 
     private func spectrum(_ samples: [Float], centre: Int, analyzer: SpectrumAnalyzer) {
-        let size = analyzer.size
-        // The model is a class: fill a local array, not the stored one sample by sample.
-        var frame = self.frame
-        self.frame = []
-        frame.removeAll(keepingCapacity: true)
-        for n in (centre - size / 2)..<(centre + size / 2) {
-            frame.append(n >= 0 && n < samples.count ? samples[n] : 0)
+        samples.withUnsafeBufferPointer { analyzer.powerSpectrum(of: $0, from: centre - analyzer.size / 2, into: &power) }
+        // Single precision is plenty for a flatness in dB, and its log is the cheaper.
+        if logPower.count != power.count { logPower = [Float](repeating: 0, count: power.count) }
+        power.withUnsafeBufferPointer { power in
+            logPower.withUnsafeMutableBufferPointer { logPower in
+                for k in power.indices { logPower[k] = Float.log(power[k] + 1e-20) }
+            }
         }
-        analyzer.powerSpectrum(of: frame[...], into: &power)
-        self.frame = frame
-        logPower = power.map { Double.log(Double($0) + 1e-20) }
     }
 
     /// Masking threshold per partition of the spectrum in `power`, softened
     /// by `allowedNoiseRatio` (before pre-echo control, which must stay strict).
     private func thresholds(partitions: MaskingPartitions) -> [Double] {
-        let count = partitions.ranges.count, power = self.power
-        let energy = partitions.ranges.map { range in range.reduce(0.0) { $0 + Double(power[$1]) } }
+        let count = partitions.ranges.count
+        let (energy, tonality) = power.withUnsafeBufferPointer { power in
+            logPower.withUnsafeBufferPointer { logPower in
+                (partitions.ranges.map { range in range.reduce(0.0) { $0 + Double(power[$1]) } },
+                 partitions.ranges.map { Self.tonality(around: $0, power: power, logPower: logPower) })
+            }
+        }
         return (0..<count).map { b in
-            var spread = 0.0
-            for j in partitions.spreadingSpans[b] { spread += energy[j] * partitions.spreading[b * count + j] }
-            let offset = Self.maskingOffsetDB(tonality: tonality(around: partitions.ranges[b]), bark: partitions.bark[b])
-            let masked = spread * Double.exp10(-offset / 10)
+            let spread = energy.withUnsafeBufferPointer { energy in
+                partitions.spreading.withUnsafeBufferPointer { spreading in
+                    partitions.spreadingSpans[b].reduce(0.0) { $0 + energy[$1] * spreading[b * count + $1] }
+                }
+            }
+            let offset = Self.maskingOffsetDB(tonality: tonality[b], bark: partitions.bark[b])
+            // 10^(−offset/10) by exp, which costs less than exp10.
+            let masked = spread * Double.exp(-offset * (Double.log(10) / 10))
             guard let softening, energy[b] > 0 else { return masked }
             return energy[b] * Self.allowedNoiseRatio(masked / energy[b], cap: partitions.noiseRatioCap[b], exponent: softening)
         }
     }
 
     /// 0 (noise) … 1 (tone) from the spectral flatness of at least seven bins around `range`.
-    private func tonality(around range: Range<Int>) -> Double {
+    private static func tonality(around range: Range<Int>, power: UnsafeBufferPointer<Float>,
+                                 logPower: UnsafeBufferPointer<Float>) -> Double {
         let centre = (range.lowerBound + range.upperBound) / 2
         let half = max(3, range.count / 2)
         let low = max(0, centre - half), high = min(power.count, centre + half + 1)
         var arithmetic = 0.0, logSum = 0.0
-        let power = self.power, logPower = self.logPower
         for k in low..<high {
             arithmetic += Double(power[k]) + 1e-20
-            logSum += logPower[k]
+            logSum += Double(logPower[k])
         }
         let n = Double(high - low)
         let flatnessDB = 10 / Double.log(10) * (logSum / n - Double.log(arithmetic / n))
-        let t = (flatnessDB - Self.noiseFlatnessDB) / (Self.toneFlatnessDB - Self.noiseFlatnessDB)
+        let t = (flatnessDB - noiseFlatnessDB) / (toneFlatnessDB - noiseFlatnessDB)
         return min(1, max(0, t))
     }
 
     /// Threshold over energy per scalefactor band, spreading each partition's
     /// threshold evenly over its bins.
     private func bandRatios(_ threshold: [Double], partitions: MaskingPartitions, bands: [Range<Int>]) -> [Double] {
-        let power = self.power
-        var density = [Double](repeating: 0, count: power.count)
-        for (b, range) in partitions.ranges.enumerated() {
-            for k in range { density[k] = threshold[b] / Double(range.count) }
-        }
-        return bands.map { bins in
-            var masked = 0.0, energy = 0.0
-            for k in bins { masked += density[k]; energy += Double(power[k]) }
-            return energy > 0 ? masked / energy : 1
+        if thresholdDensity.count != power.count { thresholdDensity = [Double](repeating: 0, count: power.count) }
+        return thresholdDensity.withUnsafeMutableBufferPointer { density in
+            for (b, range) in partitions.ranges.enumerated() {
+                let share = threshold[b] / Double(range.count)
+                for k in range { density[k] = share }
+            }
+            return power.withUnsafeBufferPointer { power in
+                bands.map { bins in
+                    var masked = 0.0, energy = 0.0
+                    for k in bins { masked += density[k]; energy += Double(power[k]) }
+                    return energy > 0 ? masked / energy : 1
+                }
+            }
         }
     }
 }

@@ -98,6 +98,9 @@ struct FrameRateControl {
 
     var isConstant: Bool { if case .constant = rate { true } else { false } }
 
+    /// Average bitrate: the margin, and with it `quietScale`, moves frame by frame.
+    var isAverage: Bool { if case .average = rate { true } else { false } }
+
     /// The noise-to-mask ratio (a power ratio) variable frames are coded to.
     var noiseRatio: Double { Double.pow(10, marginDB / 10) }
 

@@ -153,6 +153,16 @@ public enum Layer3Encoder {
                                      longEdges: longEdges, shortEdges: shortEdges, cutoffLine: cutoffLine,
                                      softening: rateControl.ratioExponent, midSide: joint, keepUnfiltered: settings.analysis)
         let analyzed = LookaheadQueue(count: frameCount, depth: analysisLookahead) { analyzer.frame($0) }
+        let planner = FramePlanner(quiet: quiet, midSideCoding: midSideCoding)
+        // Thresholds, the stereo decision and the menus take a stage of their own,
+        // on a third thread, unless average bitrate moves the threshold in quiet
+        // frame by frame: then they are worked out here, as each frame comes.
+        let fixedQuietScale: Double? = rateControl.isAverage ? nil : rateControl.quietScale
+        let planned = fixedQuietScale.map { quietScale in
+            LookaheadQueue(count: frameCount, depth: analysisLookahead) { _ in
+                planner.plan(analyzed.next(), quietScale: quietScale)
+            }
+        }
 
         let frameMode: FrameHeader.Mode = channels == 1 ? .singleChannel : (mode == .joint ? .jointStereo : .stereo)
         var stream = FrameAssembler(sampleRateIndex: rateIndex, mode: frameMode, crc: settings.crc)
@@ -165,31 +175,11 @@ public enum Layer3Encoder {
             : nil
         var perceptualEntropy = [Double]()
         for frame in 0..<frameCount {
-            // Both granules' tolerances first: mid/side is decided per frame. Average
-            // bitrate moves the threshold in quiet frame by frame, so they are worked out here.
-            let analyzedFrame = analyzed.next()
-            func input(_ granule: AnalyzedGranule) -> GranuleInput {
-                GranuleInput(lines: granule.lines, tolerance: tolerance(granule.lines, granule.ratios, granule.layout, quiet,
-                                                                       quietScale: rateControl.quietScale),
-                             layout: granule.layout)
-            }
-            var inputs = analyzedFrame.channels.map { $0.map(input) }
-            let midSideInputs = analyzedFrame.midSide.map { midSide in
-                zip(inputs, midSide).map { pair, granule in
-                    midSideCoding!.granule(pair, midSide: granule) { lines, ratios in
-                        tolerance(lines, ratios, pair[0].layout, quiet, quietScale: rateControl.quietScale)
-                    }
-                }
-            }
-            // With the analysis, the lines before the lowpass too: it counts what the lowpass removed.
-            var unfiltered = analyzedFrame.unfiltered ?? []
-            let stereo = MidSideCoding.choose(leftRight: inputs, midSide: midSideInputs)
-            inputs = stereo.inputs
-            let entropy = stereo.entropy
-            if stereo.midSide { midSideFrames += 1 }
+            let plan = planned?.next() ?? planner.plan(analyzed.next(), quietScale: rateControl.quietScale)
+            let inputs = plan.inputs, entropy = plan.entropy, menus = plan.menus
+            if plan.midSide { midSideFrames += 1 }
             var sideInfo = SideInfo(channels: channels)
             let frameInputs = inputs[0] + inputs[1]
-            let menus = frameInputs.map(GranuleCoder.menus(for:))
             // A variable frame is first coded to its margin, and its exact bits choose the bitrate.
             let meetingMargin = rateControl.isConstant ? nil
                 : GranuleCoder.code(frameInputs, menus: menus, maxBits: .max, noiseRatio: rateControl.noiseRatio)
@@ -208,14 +198,8 @@ public enum Layer3Encoder {
             var granules = [Array(coded[0..<channels]), Array(coded[channels...])]
             for granule in 0..<2 { blockTypeCounts[inputs[granule][0].layout.blockType] += 1 }
             shareScalefactors(&granules, &sideInfo)
-            if stereo.midSide && analysis != nil {
-                unfiltered = unfiltered.map { pair in
-                    let lines = MidSideCoding.transform(pair[0], pair[1])
-                    return [lines.mid, lines.side]
-                }
-            }
-            analysis?.add(frame: frame, kbps: ISO11172_3.bitrates[bitrateIndex], midSide: stereo.midSide,
-                          inputs: inputs, unfiltered: unfiltered, coded: granules)
+            analysis?.add(frame: frame, kbps: ISO11172_3.bitrates[bitrateIndex], midSide: plan.midSide,
+                          inputs: inputs, unfiltered: plan.unfiltered, coded: granules)
             var mainData = BitWriter(reservingBytes: 2 * stream.slotBytes)
             for granule in 0..<2 {
                 for channel in 0..<channels {
@@ -238,7 +222,7 @@ public enum Layer3Encoder {
             }
             mainDataBits += mainData.count
             rateControl.record(frameBytes: stream.endFrame(sideInfo: sideInfo, mainData: mainData,
-                                                           modeExtension: stereo.midSide ? 2 : 0))
+                                                           modeExtension: plan.midSide ? 2 : 0))
         }
         let frames = stream.finish()
         let tagFrame = infoFrame(stream: stream, frames: frames, rateControl: rateControl, inputLength: audio.frameCount,

@@ -117,7 +117,7 @@ public enum Layer3Encoder {
     /// analysis and synthesis (512 − 32 + 1) and one granule (576) of MDCT overlap.
     public static let delay = 1057
 
-    /// Frames the analysis stage may run ahead of the coding.
+    /// Frames each stage may run ahead of the next.
     static let analysisLookahead = 4
 
     public static func encode(_ audio: PCMAudio, settings: EncoderSettings) throws(EncoderError) -> EncodedAudio {

@@ -2,8 +2,8 @@ import Dispatch
 import Synchronization
 
 /// Runs a producer on a thread of its own, at most `depth` items ahead of
-/// the consumer that takes them in order: the encoder's analysis stage
-/// beside its coding stage. The items and their order are what a plain loop
+/// the consumer that takes them in order: each of the encoder's stages
+/// (analysis, planning) beside the one after it. The items and their order are what a plain loop
 /// would give, so the output does not depend on the threads.
 ///
 /// The consumer takes every item, `count` calls of `next()`: the producer

@@ -61,7 +61,7 @@ public enum LagrangianAllocator {
     ) throws(AllocationError) -> Allocation {
         precondition(choices.count == tolerances.count, "one tolerance per partition")
         precondition(tolerances.allSatisfy { $0 > 0 }, "tolerances must be positive")
-        if let empty = choices.firstIndex(where: \.isEmpty) { throw .noChoices(partition: empty) }
+        if let empty = choices.firstIndex(where: { $0.isEmpty }) { throw .noChoices(partition: empty) }
 
         // Every partition's options, weighted, in one run: partition p's at start[p]..<start[p + 1].
         // Built, then bound to constants: the nested functions below read them, and
@@ -158,26 +158,35 @@ public enum LagrangianAllocator {
     /// convex hull of (bits, cost), by rising bits: Andrew's monotone chain
     /// over the points sorted by bits, keeping only points that lower the cost.
     static func appendLowerHull(bits: [Double], costs: [Double], of range: Range<Int>, to hull: inout [Int]) {
-        func before(_ i: Int, _ j: Int) -> Bool {
-            bits[i] != bits[j] ? bits[i] < bits[j] : costs[i] < costs[j]
-        }
-        let first = hull.count
-        func add(_ i: Int) {
-            // A point costing more bits but no less distortion is never chosen.
-            if hull.count > first, costs[i] >= costs[hull[hull.count - 1]] { return }
-            while hull.count - first >= 2 {
-                let a = hull[hull.count - 2], b = hull[hull.count - 1]
-                // Drop b when it lies on or above the segment from a to i.
-                let cross = (bits[b] - bits[a]) * (costs[i] - costs[a]) - (costs[b] - costs[a]) * (bits[i] - bits[a])
-                if cross <= 0 { hull.removeLast() } else { break }
+        bits.withUnsafeBufferPointer { bits in
+            costs.withUnsafeBufferPointer { costs in
+                func before(_ i: Int, _ j: Int) -> Bool {
+                    bits[i] != bits[j] ? bits[i] < bits[j] : costs[i] < costs[j]
+                }
+                let first = hull.count
+                func add(_ i: Int, to hull: inout [Int]) {
+                    // A point costing more bits but no less distortion is never chosen.
+                    if hull.count > first, costs[i] >= costs[hull[hull.count - 1]] { return }
+                    while hull.count - first >= 2 {
+                        let a = hull[hull.count - 2], b = hull[hull.count - 1]
+                        // Drop b when it lies on or above the segment from a to i.
+                        let cross = (bits[b] - bits[a]) * (costs[i] - costs[a]) - (costs[b] - costs[a]) * (bits[i] - bits[a])
+                        if cross <= 0 { hull.removeLast() } else { break }
+                    }
+                    hull.append(i)
+                }
+                // Menus mostly come in order already: sort only when they do not.
+                var ordered = true
+                for i in range.dropFirst() where !before(i - 1, i) {
+                    ordered = false
+                    break
+                }
+                if ordered {
+                    for i in range { add(i, to: &hull) }
+                } else {
+                    for i in range.sorted(by: before) { add(i, to: &hull) }
+                }
             }
-            hull.append(i)
-        }
-        // Menus mostly come in order already: sort only when they do not.
-        if zip(range, range.dropFirst()).allSatisfy({ before($0, $1) }) {
-            for i in range { add(i) }
-        } else {
-            for i in range.sorted(by: before) { add(i) }
         }
     }
 }

@@ -71,7 +71,7 @@ struct BenchEncode: ParsableCommand {
         let wave = folder.appendingPathComponent("input.wav").path
 
         var ours = [Double](), theirs = [Double]()
-        // Processor time, user and system: lossy's analysis runs on a second thread, lame on one.
+        // Processor time, user and system: lossy's analysis and planning run on threads of their own, lame on one.
         var oursCPU = [Double](), theirsCPU = [Double]()
         var sizes = (ours: 0, theirs: 0)
         for _ in 0..<options.runs {

@@ -61,6 +61,7 @@ public enum LagrangianAllocator {
     ) throws(AllocationError) -> Allocation {
         precondition(choices.count == tolerances.count, "one tolerance per partition")
         precondition(tolerances.allSatisfy { $0 > 0 }, "tolerances must be positive")
+        // A closure, not the key path \.isEmpty: applying a key path costs hundreds of instructions a call.
         if let empty = choices.firstIndex(where: { $0.isEmpty }) { throw .noChoices(partition: empty) }
 
         // Every partition's options, weighted, in one run: partition p's at start[p]..<start[p + 1].
@@ -125,10 +126,10 @@ public enum LagrangianAllocator {
         // What is left only shrinks, so a partition's best upgrade changes only when
         // it moves or its best no longer fits: keep each one's, and renew those.
         var left = budget - spent
-        func bestUpgrade(from current: Int, in p: Int, within left: Double) -> (gain: Double, choice: Int)? {
+        func bestUpgrade(from current: Int, in p: Int, within room: Double) -> (gain: Double, choice: Int)? {
             var best: (gain: Double, choice: Int)?
             for i in start[p]..<start[p + 1]
-            where bitsOf[i] > bitsOf[current] && costOf[i] < costOf[current] && bitsOf[i] - bitsOf[current] <= left {
+            where bitsOf[i] > bitsOf[current] && costOf[i] < costOf[current] && bitsOf[i] - bitsOf[current] <= room {
                 let gain = (costOf[current] - costOf[i]) / (bitsOf[i] - bitsOf[current])
                 if gain > (best?.gain ?? 0) { best = (gain, i) }
             }

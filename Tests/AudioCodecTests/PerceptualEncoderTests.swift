@@ -81,8 +81,26 @@ struct PerceptualEncoderTests {
         let model = PsychoacousticModel(sampleRate: rate, longEdges: edges, shortEdges: ISO11172_3.shortBandEdges[0],
                                         softening: softened ? PsychoacousticModel.ratioExponent.constant : nil)
         var ratios: MaskingRatios?
-        for g in 0...granule { ratios = model.analyze(samples, granuleStart: g * 576) }
+        for g in 0...granule { ratios = model.analyze(samples, granuleStart: g * 576, shortWindows: false) }
         return 10 * log10(ratios!.long[band])
+    }
+
+    /// The short windows are extra: asking for them leaves the long ratios as they were,
+    /// and without them a granule carries no short ratios.
+    @Test func shortWindowsLeaveTheLongRatiosAlone() {
+        var samples = [Float](repeating: 0, count: 12 * 576)
+        for start in [2000, 4100, 5000] { Self.click(into: &samples, at: start, seed: UInt64(start)) }
+        let edges = ISO11172_3.longBandEdges[0], shortEdges = ISO11172_3.shortBandEdges[0]
+        let softening = PsychoacousticModel.ratioExponent.constant
+        let withShort = PsychoacousticModel(sampleRate: Self.rate, longEdges: edges, shortEdges: shortEdges, softening: softening)
+        let longOnly = PsychoacousticModel(sampleRate: Self.rate, longEdges: edges, shortEdges: shortEdges, softening: softening)
+        for g in 0..<12 {
+            let both = withShort.analyze(samples, granuleStart: g * 576, shortWindows: true)
+            let long = longOnly.analyze(samples, granuleStart: g * 576, shortWindows: g % 3 == 0)
+            #expect(both.long == long.long, "granule \(g)")
+            #expect(both.short.count == 39)
+            #expect(long.short.count == (g % 3 == 0 ? 39 : 0))
+        }
     }
 
     @Test func tonesMaskLessThanNoise() {

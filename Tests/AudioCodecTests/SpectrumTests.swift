@@ -22,6 +22,20 @@ struct SpectrumTests {
         }
     }
 
+    /// A frame reaching past either end of the samples is the zero-padded frame.
+    @Test func framesPastTheEndsAreZeroPadded() {
+        let size = 64
+        let analyzer = SpectrumAnalyzer(size: size)
+        let samples = (0..<100).map { n in Float(sin(Double(n) * 0.3) + 0.01 * Double(n)) }
+        for start in [-70, -20, 0, 50, 90, 120] {
+            let padded = (start..<(start + size)).map { samples.indices.contains($0) ? samples[$0] : 0 }
+            var direct = [Float](), offset = [Float]()
+            analyzer.powerSpectrum(of: padded[...], into: &direct)
+            samples.withUnsafeBufferPointer { analyzer.powerSpectrum(of: $0, from: start, into: &offset) }
+            #expect(offset == direct, "frame from \(start)")
+        }
+    }
+
     @Test func summaryOfASineAtMinus20DBFS() {
         let rate = 44100
         let samples = (0..<rate).map { Float(0.1 * sin(2 * Double.pi * 1000 * Double($0) / Double(rate))) }

@@ -17,7 +17,7 @@ struct AnalyzedFrame: Sendable {
 /// The encoder's first stage: polyphase filterbank, MDCT, lowpass and the
 /// psychoacoustic model of every channel (and of mid and side for joint
 /// stereo), frame after frame. Nothing it computes depends on what the
-/// coding stage decides, so it can run ahead of it on a thread of its own
+/// later stages decide, so it can run ahead of them on a thread of its own
 /// (`LookaheadQueue`).
 ///
 /// It holds the filterbanks' and models' state: call `frame(_:)` for every
@@ -28,7 +28,7 @@ final class FrameAnalyzer: @unchecked Sendable {
     /// Whether joint stereo may use mid and side, (L ± R)/√2.
     private let midSide: Bool
     /// Mid and side around the granule being analysed: all that their models read.
-    private var midSideWindows = [[Float]](repeating: [], count: 2)
+    private var midWindow = [Float](), sideWindow = [Float]()
     private let layouts: [GranuleLayout]
     private let blockTypes: [Int]
     private let shortOrder: [Int]
@@ -57,23 +57,20 @@ final class FrameAnalyzer: @unchecked Sendable {
     }
 
     /// The samples from `PsychoacousticModel.span(granuleStart:)` of a
-    /// granule, as mid and side, into `midSideWindows` (zeros outside the
+    /// granule, as mid and side, into `midWindow` and `sideWindow` (zeros outside the
     /// input, as the model reads them): the models get the same samples as
     /// from whole mid and side signals, without holding two more copies of
     /// the input.
     private func fillMidSideWindows(granuleStart start: Int) -> Int {
         let span = PsychoacousticModel.span(granuleStart: start)
-        var mid = midSideWindows[0], side = midSideWindows[1]
-        midSideWindows = []
-        defer { midSideWindows = [mid, side] }
-        if mid.count != span.count {
-            mid = [Float](repeating: 0, count: span.count)
-            side = mid
+        if midWindow.count != span.count {
+            midWindow = [Float](repeating: 0, count: span.count)
+            sideWindow = midWindow
         }
         input[0].withUnsafeBufferPointer { left in
             input[1].withUnsafeBufferPointer { right in
-                mid.withUnsafeMutableBufferPointer { mid in
-                    side.withUnsafeMutableBufferPointer { side in
+                midWindow.withUnsafeMutableBufferPointer { mid in
+                    sideWindow.withUnsafeMutableBufferPointer { side in
                         for (i, n) in span.enumerated() {
                             let inside = n >= 0 && n < left.count
                             let pair = MidSideCoding.transform(inside ? left[n] : 0, inside ? right[n] : 0)
@@ -116,9 +113,9 @@ final class FrameAnalyzer: @unchecked Sendable {
             if self.midSide {
                 let transform = MidSideCoding.transform(lines[0], lines[1])
                 let windowStart = fillMidSideWindows(granuleStart: start)
-                midSide.append(zip([transform.mid, transform.side], 0..<2).map { lines, c in
-                    AnalyzedGranule(lines: lines, ratios: midSideModels[c].analyze(midSideWindows[c], granuleStart: windowStart,
-                                                                     shortWindows: shortWindows),
+                midSide.append(zip([transform.mid, transform.side], [midWindow, sideWindow]).enumerated().map { c, signal in
+                    AnalyzedGranule(lines: signal.0,
+                                    ratios: midSideModels[c].analyze(signal.1, granuleStart: windowStart, shortWindows: shortWindows),
                                     layout: layout)
                 })
             }

@@ -98,8 +98,9 @@ struct FrameRateControl {
 
     var isConstant: Bool { if case .constant = rate { true } else { false } }
 
-    /// Average bitrate: the margin, and with it `quietScale`, moves frame by frame.
-    var isAverage: Bool { if case .average = rate { true } else { false } }
+    /// `quietScale` when it holds for the whole stream; nil at average
+    /// bitrate, whose margin (and with it the scale) `record` moves frame by frame.
+    var fixedQuietScale: Double? { if case .average = rate { nil } else { quietScale } }
 
     /// The noise-to-mask ratio (a power ratio) variable frames are coded to.
     var noiseRatio: Double { Double.pow(10, marginDB / 10) }

@@ -287,8 +287,8 @@ enum GranuleCoder {
                                 // Noise 40 dB under the tolerance is inaudible with room to spare: finer
                                 // steps would spend bits no listener gets anything for (and stretch the
                                 // scalefactors past their reach). Three steps in a row, so that one lucky
-                                // fit of a tone to the grid does not count. (At 90 dB the menus were half
-                                // as deep again, and the seven quality clips scored the same at 128 kbit/s.)
+                                // fit of a tone to the grid does not count. (At 90 dB the menus were nearly
+                                // twice as deep, and the seven quality clips scored the same at 128 kbit/s.)
                                 let inaudibleError = input.tolerance[b] * Double(range.count) * 1e-4
                                 inaudible = result.squaredError < inaudibleError ? inaudible + 1 : 0
                                 if inaudible == 3 { break }

@@ -118,7 +118,7 @@ public enum Layer3Encoder {
     public static let delay = 1057
 
     /// Frames each stage may run ahead of the next.
-    static let analysisLookahead = 4
+    static let stageLookahead = 4
 
     public static func encode(_ audio: PCMAudio, settings: EncoderSettings) throws(EncoderError) -> EncodedAudio {
         guard let rateIndex = ISO11172_3.sampleRates.firstIndex(of: audio.sampleRate) else {
@@ -148,18 +148,18 @@ public enum Layer3Encoder {
             ? MidSideCoding(sampleRate: audio.sampleRate, layouts: layouts, longEdges: longEdges, shortEdges: shortEdges)
             : nil
         // Filterbank and psychoacoustic model run ahead, on a thread of their own:
-        // a few frames are enough to keep the coding from waiting.
+        // a few frames are enough to keep the stages after them from waiting.
         let analyzer = FrameAnalyzer(input: input, sampleRate: audio.sampleRate, layouts: layouts, blockTypes: blockTypes,
                                      longEdges: longEdges, shortEdges: shortEdges, cutoffLine: cutoffLine,
                                      softening: rateControl.ratioExponent, midSide: joint, keepUnfiltered: settings.analysis)
-        let analyzed = LookaheadQueue(count: frameCount, depth: analysisLookahead) { analyzer.frame($0) }
+        let analyzed = LookaheadQueue(count: frameCount, depth: stageLookahead) { analyzer.frame($0) }
         let planner = FramePlanner(quiet: quiet, midSideCoding: midSideCoding)
         // Thresholds, the stereo decision and the menus take a stage of their own,
-        // on a third thread, unless average bitrate moves the threshold in quiet
-        // frame by frame: then they are worked out here, as each frame comes.
-        let fixedQuietScale: Double? = rateControl.isAverage ? nil : rateControl.quietScale
-        let planned = fixedQuietScale.map { quietScale in
-            LookaheadQueue(count: frameCount, depth: analysisLookahead) { _ in
+        // on a third thread, unless the threshold in quiet moves frame by frame
+        // (average bitrate): then they are worked out here, as each frame comes.
+        let planned = rateControl.fixedQuietScale.map { quietScale in
+            // Frames are produced in order, so the next analysed one is the frame asked for.
+            LookaheadQueue(count: frameCount, depth: stageLookahead) { _ in
                 planner.plan(analyzed.next(), quietScale: quietScale)
             }
         }
@@ -179,7 +179,7 @@ public enum Layer3Encoder {
             let inputs = plan.inputs, entropy = plan.entropy, menus = plan.menus
             if plan.midSide { midSideFrames += 1 }
             var sideInfo = SideInfo(channels: channels)
-            let frameInputs = inputs[0] + inputs[1]
+            let frameInputs = plan.codingOrder
             // A variable frame is first coded to its margin, and its exact bits choose the bitrate.
             let meetingMargin = rateControl.isConstant ? nil
                 : GranuleCoder.code(frameInputs, menus: menus, maxBits: .max, noiseRatio: rateControl.noiseRatio)
@@ -266,35 +266,6 @@ public enum Layer3Encoder {
                           sourceRateClass: sampleRate == 44100 ? 1 : (sampleRate == 48000 ? 2 : 0),
                           stereoMode: mode == .singleChannel ? 0 : (mode == .jointStereo ? 3 : 1))
         return tag.frame(header: header, audio: frames)
-    }
-
-    /// How closely the tolerances follow the masking thresholds' shape across
-    /// a granule's bands: each band's threshold is drawn towards the granule's
-    /// geometric mean, log T = s·log T_band + (1 − s)·mean log T. At 1 the
-    /// bare model rules; at 0 every band takes the same noise, which is what
-    /// minimises the squared error. Measured with ViSQOL against LAME at 128
-    /// kbit/s (notebooks-md/mp3-quality-vs-lame.md): the model's full 40–60 dB
-    /// spread of thresholds leaves too much noise in the loud bands (median
-    /// 4.627); 0.7 for long blocks keeps the tonal clips' gains (4.68), and
-    /// at attacks, where the thresholds come from 256-point spectra and
-    /// smear least reliably, plain squared error does best (castanets 4.56 → 4.61).
-    static let thresholdShaping = (long: 0.7, transient: 0.0)
-
-    /// Per band, the noise power per line that goes unnoticed: the masking
-    /// ratio times the band's energy per line, or the threshold in quiet
-    /// (times `quietScale`) if higher, then shaped by `thresholdShaping`
-    /// (bands under the threshold in quiet take part in the mean: measured,
-    /// that beats shaping first and flooring after, 4.681 against 4.647).
-    static func tolerance(_ lines: [Float], _ ratios: MaskingRatios, _ layout: GranuleLayout,
-                          _ quiet: ThresholdInQuiet, quietScale: Double) -> [Double] {
-        let thresholds = layout.bands.enumerated().map { b, band in
-            let energy = band.lines.reduce(0.0) { $0 + Double(lines[$1] * lines[$1]) }
-            let ratio = layout.short ? ratios.short[b] : ratios.long[b]
-            return max(quietScale * (layout.short ? quiet.short[b / 3] : quiet.long[b]), ratio * energy / Double(band.lines.count))
-        }
-        let shaping = layout.blockType == 0 ? thresholdShaping.long : thresholdShaping.transient
-        let meanLog = zip(thresholds, layout.bands).reduce(0.0) { $0 + Double.log($1.0) * Double($1.1.lines.count) } / 576
-        return thresholds.map { Double.exp(shaping * Double.log($0) + (1 - shaping) * meanLog) }
     }
 
     static func perceptualEntropy(_ input: GranuleInput) -> Double {

@@ -3,8 +3,9 @@ import Synchronization
 
 /// Runs a producer on a thread of its own, at most `depth` items ahead of
 /// the consumer that takes them in order: each of the encoder's stages
-/// (analysis, planning) beside the one after it. The items and their order are what a plain loop
-/// would give, so the output does not depend on the threads.
+/// (analysis, planning) beside the one after it. The items and their order
+/// are what a plain loop would give, so the output does not depend on the
+/// threads.
 ///
 /// The consumer takes every item, `count` calls of `next()`: the producer
 /// holds its state until it has handed over the last one.

@@ -85,9 +85,10 @@ struct MaskingRatios {
 /// A psychoacoustic model in the manner of ISO 11172-3's model 2, computed
 /// with FFTW (plans made once): per granule a 1024-point FFT centred on the
 /// granule's long MDCT window and, where short blocks need them, three
-/// 256-point FFTs centred on its short windows; partition energies a third of a Bark wide, spread with
-/// Schroeder's function; an offset below the spread energy that depends on
-/// tonality; pre-echo control; and the result mapped onto scalefactor bands.
+/// 256-point FFTs centred on its short windows; partition energies a third
+/// of a Bark wide, spread with Schroeder's function; an offset below the
+/// spread energy that depends on tonality; pre-echo control; and the result
+/// mapped onto scalefactor bands.
 ///
 /// Tonality comes from the spectral flatness of the bins around each
 /// partition (Johnston, 1988) rather than model 2's unpredictability: a
@@ -117,8 +118,9 @@ final class PsychoacousticModel {
     /// quiet gap, and the sustained piano scored 4.707 that way against
     /// 4.713 with the computed history (ViSQOL at 128 kbit/s,
     /// notebooks-md/mp3-quality-vs-lame.md). Short windows, 4 ms apart, keep
-    /// the held history from window to window: a click's threshold must not
-    /// carry over the quiet windows after it (castanets 4.697 → 4.709).
+    /// the held history from window to window, within a run of short blocks
+    /// and the granule before it: a click's threshold must not carry over the
+    /// quiet windows after it (castanets 4.697 → 4.709).
     static let preEchoRatio = (previous: 2.0, earlier: 16.0)
 
     /// Samples from a granule's first input sample back to the centre of its
@@ -166,8 +168,8 @@ final class PsychoacousticModel {
     }
 
     /// ratio^exponent: the encoder's two exponents by square roots, which cost
-    /// a fraction of pow's time (the model softens four spectra per channel
-    /// and granule).
+    /// a fraction of pow's time (the model softens up to four spectra per
+    /// channel and granule).
     @inline(__always)
     static func softened(_ ratio: Double, exponent: Double) -> Double {
         switch exponent {
@@ -181,6 +183,9 @@ final class PsychoacousticModel {
     static func noiseRatioCap(bark: Double) -> Double {
         Double.exp10(-max(minimumSignalToNoiseDB, leastOffsetDB(bark: bark)) / 10)
     }
+
+    /// ln(10)/10: 10^(−x/10) as exp(−x·this), which costs less than exp10.
+    private static let nepersPerDecibel = Double.log(10) / 10
 
     /// Points of the long FFT; the short ones have 256.
     static let longFFTSize = 1024
@@ -222,7 +227,7 @@ final class PsychoacousticModel {
         shortBandBins = bins(shortEdges, lines: 192, fftSize: 256)
     }
 
-    /// The input samples `analyze(_:granuleStart:)` reads: the long FFT's,
+    /// The input samples `analyze(_:granuleStart:shortWindows:)` reads: the long FFT's,
     /// which hold the short FFTs' (centred 192 samples apart around it).
     static func span(granuleStart start: Int) -> Range<Int> {
         let centre = start + windowCentreOffset
@@ -234,10 +239,11 @@ final class PsychoacousticModel {
     ///
     /// Only short blocks use the short windows' ratios, and their pre-echo
     /// control reads the window before: the encoder asks for them on short
-    /// granules and the granule before each (three 256-point spectra of every
-    /// four the model would otherwise take). A run of short windows starts
-    /// without history, as after silence.
-    func analyze(_ samples: [Float], granuleStart start: Int, shortWindows: Bool = true) -> MaskingRatios {
+    /// granules and the granule before each run of them; on the others three
+    /// of the four spectra are skipped. A run of short windows starts without
+    /// history, as at the start of the stream: its first window, in the
+    /// granule before the run, is not limited.
+    func analyze(_ samples: [Float], granuleStart start: Int, shortWindows: Bool) -> MaskingRatios {
         let centre = start + Self.windowCentreOffset
         spectrum(samples, centre: centre, analyzer: longFFT)
         let computed = thresholds(partitions: longPartitions)
@@ -304,8 +310,7 @@ final class PsychoacousticModel {
                 }
             }
             let offset = Self.maskingOffsetDB(tonality: tonality[b], bark: partitions.bark[b])
-            // 10^(−offset/10) by exp, which costs less than exp10.
-            let masked = spread * Double.exp(-offset * (Double.log(10) / 10))
+            let masked = spread * Double.exp(-offset * Self.nepersPerDecibel)
             guard let softening, energy[b] > 0 else { return masked }
             return energy[b] * Self.allowedNoiseRatio(masked / energy[b], cap: partitions.noiseRatioCap[b], exponent: softening)
         }

@@ -1,3 +1,5 @@
+import RealModule
+
 /// One frame ready for the rate loop: per granule, its channels as they will
 /// be coded (left/right or mid/side) with their tolerances, their perceptual
 /// entropy, and the menus of steps the allocator chooses from.

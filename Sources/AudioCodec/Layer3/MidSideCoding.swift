@@ -102,8 +102,16 @@ struct MidSideCoding {
         return ((left + right) * scale, (left - right) * scale)
     }
 
-    /// `transform(_:_:)` line by line.
+    /// `transform(_:_:)` line by line, each pair once.
     static func transform(_ left: [Float], _ right: [Float]) -> (mid: [Float], side: [Float]) {
-        (zip(left, right).map { transform($0, $1).mid }, zip(left, right).map { transform($0, $1).side })
+        var mid = [Float](), side = [Float]()
+        mid.reserveCapacity(left.count)
+        side.reserveCapacity(left.count)
+        for (l, r) in zip(left, right) {
+            let pair = transform(l, r)
+            mid.append(pair.mid)
+            side.append(pair.side)
+        }
+        return (mid, side)
     }
 }

@@ -74,6 +74,22 @@ struct PerceptualEncoderTests {
         #expect(BlockSwitching.blockTypes(attacks: [false, true, false, true, false]) == [1, 2, 2, 2, 3])
     }
 
+    /// An attack in the last sub-blocks of a granule's region needs the next
+    /// granule short too; one earlier in the region needs only its own.
+    @Test func lateAttacksSwitchTheNextGranuleToo() {
+        // Granule 5's region: from 432 samples before its first input sample to 144 after.
+        let regionEnd = 5 * 576 + 144
+        func attacked(clickAt n: Int) -> [Int] {
+            var samples = [Float](repeating: 0, count: 12 * 576)
+            for t in n..<(n + 8) { samples[t] = 0.5 }
+            let flags = BlockSwitching.attacks([samples], granules: 10)
+            return flags.indices.filter { flags[$0] }
+        }
+        let shared = BlockSwitching.sharedSubBlocks * BlockSwitching.subBlock
+        #expect(attacked(clickAt: regionEnd - shared + 20) == [5, 6])
+        #expect(attacked(clickAt: regionEnd - shared - 100) == [5])
+    }
+
     /// The masking ratio of the long band holding `hz` for `samples`, in dB.
     static func maskingRatioDB(_ samples: [Float], hz: Double, granule: Int = 8, softened: Bool = false) -> Double {
         let edges = ISO11172_3.longBandEdges[0], lineHz = Double(rate) / 1152
@@ -213,5 +229,44 @@ struct PerceptualEncoderTests {
         let power = decoded[0].reduce(0.0) { $0 + Double($1) * Double($1) }
         // Coded left/right, each channel carries its own noise, about 12 dB down.
         #expect(10 * log10(power / max(difference, 1e-30)) > (mode == .joint ? 60 : 6))
+    }
+
+    /// Side information of every audio frame of a constant-bitrate MPEG-1 file
+    /// without CRC (the Info frame first, skipped).
+    static func sideInfos(_ encoded: EncodedAudio) throws -> [SideInfo] {
+        var infos = [SideInfo](), position = encoded.infoFrameBytes
+        let channels = encoded.bytes[encoded.infoFrameBytes + 3] >> 6 == 3 ? 1 : 2
+        while position + 4 <= encoded.bytes.count {
+            let header = Array(encoded.bytes[position..<(position + 4)])
+            let bitrate = ISO11172_3.bitrates[Int(header[2] >> 4)]
+            let frameBytes = 144_000 * bitrate / Self.rate + Int((header[2] >> 1) & 1)
+            var reader = BitReader(Array(encoded.bytes[(position + 4)..<(position + 4 + (channels == 1 ? 17 : 32))]))
+            infos.append(try SideInfo.read(&reader, channels: channels))
+            position += frameBytes
+        }
+        return infos
+    }
+
+    /// Preflag raises the treble's scalefactors by the standard's pretab where
+    /// every coded band there wants at least that much: on low sines (an empty
+    /// treble under a loud bass) the encoder sets it, and ffmpeg, mpg123 and
+    /// our decoder agree on what the file holds.
+    @Test func preflagLiftsTheTrebleAndEveryDecoderAgrees() throws {
+        let channels = [220.0, 330.0].map { f in
+            (0..<Self.rate).map { Float(0.3 * sin(2 * Double.pi * f * Double($0) / Double(Self.rate))) }
+        }
+        let audio = PCMAudio(sampleRate: Self.rate, channels: channels)
+        let encoded = try Layer3Encoder.encode(audio, settings: EncoderSettings(bitrate: 128))
+        let granules = try Self.sideInfos(encoded).flatMap { $0.granules.joined() }
+        let flagged = granules.filter(\.preflag).count
+        #expect(granules.count == 2 * 2 * encoded.frameCount, "every audio frame's side info read")
+        #expect(flagged > granules.count / 2, "\(flagged) of \(granules.count) granules with preflag")
+        let path = try writeTemporary(encoded.bytes, name: "preflag.mp3")
+        let referees = try EncoderConformanceTests.referee(path, channels: 2, label: "low sines with preflag")
+        let ffmpeg = EncoderConformanceTests.channel(referees.ffmpeg, 0, of: 2)
+        // Ours trims the delay that ffmpeg leaves in (it trims only LAME's files).
+        let ours = try Layer3Decoder.decode(encoded.bytes).audio.channels[0]
+        #expect(snrDB(reference: ours, decoded: ffmpeg, delay: Layer3Encoder.delay) > 60, "our decoder and ffmpeg read the same samples")
+        #expect(snrDB(reference: audio.channels[0], decoded: ffmpeg, delay: Layer3Encoder.delay) > 30)
     }
 }

@@ -62,6 +62,8 @@ enum GranuleCoder {
     private struct Realization {
         var gain: Int
         var scale: Bool
+        /// Bands 11–20 are refined by pretab on top of their scalefactors.
+        var preflag: Bool
         var subblockGain: [Int]
         var scalefactors: [Int]
         /// Per band: the finest step the realization can reach.
@@ -192,6 +194,7 @@ enum GranuleCoder {
             info.globalGain = gain
             info.scalefacCompress = compress
             info.scalefacScale = realization.scale
+            info.preflag = realization.preflag
             info.windowSwitching = layout.blockType != 0
             info.blockType = layout.blockType
             info.subblockGain = realization.subblockGain
@@ -315,22 +318,41 @@ enum GranuleCoder {
             }
         }
         let base = layout.bands.map { gain - 8 * subblockGain[$0.window] }
+        // Preflag (long windows) adds pretab to the scalefactors of bands 11–20, where
+        // quiet treble usually wants the finest steps: set when every band coded there
+        // needs at least that much, it sends smaller scalefactors and reaches further.
+        func preflag(unit: Int) -> Bool {
+            guard !layout.short else { return false }
+            var used = false
+            for b in layout.bands.indices {
+                guard let slot = layout.bands[b].slot, let q = chosen[b], ISO11172_3.pretab[slot] > 0 else { continue }
+                if (base[b] - q + unit - 1) / unit < ISO11172_3.pretab[slot] { return false }
+                used = true
+            }
+            return used
+        }
+        func emphasis(_ slot: Int?, _ preflag: Bool) -> Int { preflag ? slot.map { ISO11172_3.pretab[$0] } ?? 0 : 0 }
         // Past the reach of 3 dB scalefactor steps, use 6 dB steps.
+        let fine = preflag(unit: 2)
         let scale = layout.bands.indices.contains { b in
             guard let slot = layout.bands[b].slot, let q = chosen[b] else { return false }
-            return (base[b] - q + 1) / 2 > layout.reach(slot)
+            return (base[b] - q + 1) / 2 - emphasis(slot, fine) > layout.reach(slot)
         }
         let unit = scale ? 4 : 2
+        let pre = scale ? preflag(unit: 4) : fine
         var scalefactors = [Int](repeating: 0, count: layout.slotCount)
         var floors = [Int](), reachable = true
         for (b, band) in layout.bands.enumerated() {
-            let floor = base[b] - unit * (band.slot.map(layout.reach) ?? 0)
+            let lift = emphasis(band.slot, pre)
+            let floor = base[b] - unit * ((band.slot.map(layout.reach) ?? 0) + lift)
             floors.append(floor)
             guard let q = chosen[b] else { continue }
             if q < floor { reachable = false }
-            if let slot = band.slot { scalefactors[slot] = min(layout.reach(slot), max(0, (base[b] - q + unit - 1) / unit)) }
+            if let slot = band.slot {
+                scalefactors[slot] = min(layout.reach(slot), max(0, (base[b] - q + unit - 1) / unit - lift))
+            }
         }
-        return Realization(gain: gain, scale: scale, subblockGain: subblockGain, scalefactors: scalefactors,
+        return Realization(gain: gain, scale: scale, preflag: pre, subblockGain: subblockGain, scalefactors: scalefactors,
                            floors: floors, reachable: reachable)
     }
 
@@ -342,7 +364,8 @@ enum GranuleCoder {
         let unit = realization.scale ? 4 : 2
         // Each band's step below the global gain.
         let offsets = layout.bands.map { band in
-            8 * realization.subblockGain[band.window] + unit * (band.slot.map { realization.scalefactors[$0] } ?? 0)
+            8 * realization.subblockGain[band.window]
+                + unit * (band.slot.map { realization.scalefactors[$0] + (realization.preflag ? ISO11172_3.pretab[$0] : 0) } ?? 0)
         }
         func attempt(_ gain: Int) -> (values: [Int32], coding: HuffmanCoding, bandNoise: [Double])? {
             var values = [Int32](repeating: 0, count: 576)

@@ -11,10 +11,14 @@ enum Lowpass {
         (56, 15_000), (64, 19_000), (80, 19_500), (96, 20_000), (128, 20_000), (160, 20_500),
     ]
 
-    /// The cutoffs LAME 3.100 records in its tag for -V 0 … 6 (read from its
-    /// files; -V 0 has none below Nyquist); for 7 … 9 it resamples, and we
-    /// take the cutoff of the level's average bitrate instead.
-    static let variableCutoffs: [Double?] = [22_050, 19_500, 18_500, 18_000, 17_500, 17_000, 16_500, nil, nil, nil]
+    /// Where LAME 3.100's lowpass for -V 0 … 6 has closed: the top of the
+    /// transition band `lame --verbose` prints (-V 2: 18 671–19 205 Hz; -V 0
+    /// has no lowpass). Its tag records a lower figure (18 500 at -V 2), but
+    /// its polyphase filter still passes part of what lies between, and a
+    /// hard cut at the tag's figure lost the castanets' top octave (ViSQOL's
+    /// 18 kHz band): 4.719 against 4.723 at -V 2. For 7 … 9 LAME resamples,
+    /// and we take the cutoff of the level's average bitrate instead.
+    static let variableCutoffs: [Double?] = [22_050, 19_916, 19_205, 18_494, 17_782, 17_071, 17_071, nil, nil, nil]
 
     /// The cutoff of variable-bitrate quality `quality` (0…9) at `sampleRate` Hz.
     static func cutoff(quality: Int, nominalKbps: Int, channels: Int, sampleRate: Int) -> Double {

@@ -48,7 +48,7 @@ struct FrameRateControl {
     /// Noise-to-mask margin of each quality level, in dB: calibrated so that our
     /// total bytes on the seven quality clips (scripts/quality) land within 0.4 %
     /// of LAME 3.100's at the same -V, every level measured.
-    static let variableMarginDB: [Double] = [-4.4, -0.15, 2.95, 4.85, 7.3, 10.0, 12.05, 13.0, 15.9, 21.9]
+    static let variableMarginDB: [Double] = [-4.52, -0.3, 2.84, 4.74, 7.2, 9.9, 11.95, 12.85, 15.65, 21.7]
 
     /// How far below the threshold in quiet variable bitrate holds a band's
     /// noise, in dB, whatever the margin: as if a full-scale sine played 12 dB

@@ -39,8 +39,15 @@ struct QualityAgainstLAMETests {
                 let sorted = clips.values.map { $0[coder]!.mos }.sorted()
                 return sorted[sorted.count / 2]
             }
-            withKnownIssue("our median is still below LAME's (issue 5; notebooks-md/mp3-quality-vs-lame.md)") {
+            // Scores as score.py rounds them (three decimals). At 128 kbit/s the medians tie there
+            // (4.716; unrounded 4.7156 against 4.7161); at VBR 2 ours is still below.
+            func medianHolds() {
                 #expect(median("lossy") >= median("lame"), "\(setting): median \(median("lossy")) against LAME's \(median("lame"))")
+            }
+            if setting == "vbr2" {
+                withKnownIssue("our VBR 2 median is still below LAME's (issue 5; notebooks-md/mp3-quality-vs-lame.md)", medianHolds)
+            } else {
+                medianHolds()
             }
         }
     }

@@ -77,7 +77,7 @@ struct PerceptualEncoderTests {
     /// An attack in the last sub-blocks of a granule's region needs the next
     /// granule short too; one earlier in the region needs only its own.
     @Test func lateAttacksSwitchTheNextGranuleToo() {
-        // Granule 5's region: from 432 samples before its first input sample to 144 after.
+        // Granule 5's own region ends 144 samples after its first input sample.
         let regionEnd = 5 * 576 + 144
         func attacked(clickAt n: Int) -> [Int] {
             var samples = [Float](repeating: 0, count: 12 * 576)
@@ -231,18 +231,14 @@ struct PerceptualEncoderTests {
         #expect(10 * log10(power / max(difference, 1e-30)) > (mode == .joint ? 60 : 6))
     }
 
-    /// Side information of every audio frame of a constant-bitrate MPEG-1 file
-    /// without CRC (the Info frame first, skipped).
+    /// Side information of every audio frame of an encoded MPEG-1 file (the Info frame first, skipped).
     static func sideInfos(_ encoded: EncodedAudio) throws -> [SideInfo] {
         var infos = [SideInfo](), position = encoded.infoFrameBytes
-        let channels = encoded.bytes[encoded.infoFrameBytes + 3] >> 6 == 3 ? 1 : 2
-        while position + 4 <= encoded.bytes.count {
-            let header = Array(encoded.bytes[position..<(position + 4)])
-            let bitrate = ISO11172_3.bitrates[Int(header[2] >> 4)]
-            let frameBytes = 144_000 * bitrate / Self.rate + Int((header[2] >> 1) & 1)
-            var reader = BitReader(Array(encoded.bytes[(position + 4)..<(position + 4 + (channels == 1 ? 17 : 32))]))
-            infos.append(try SideInfo.read(&reader, channels: channels))
-            position += frameBytes
+        while let header = ParsedHeader(encoded.bytes[position...]) {
+            let sideStart = position + 4 + (header.hasCRC ? 2 : 0)
+            var reader = BitReader(Array(encoded.bytes[sideStart..<(sideStart + header.sideInfoBytes)]))
+            infos.append(try SideInfo.read(&reader, channels: header.channelCount))
+            position += header.frameBytes
         }
         return infos
     }

@@ -84,4 +84,3 @@ struct FramePlanner: Sendable {
         return thresholds.map { Double.exp(shaping * Double.log($0) + (1 - shaping) * meanLog) }
     }
 }
-

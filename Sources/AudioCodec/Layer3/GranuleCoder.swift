@@ -232,17 +232,13 @@ enum GranuleCoder {
         let slotted = layout.bands.indices.filter { steps[$0] != nil && layout.bands[$0].slot != nil }
         func reachCap(preflag: Bool) -> Int {
             slotted.map { b in
-                let slot = layout.bands[b].slot!
-                return steps[b]! + 2 * (layout.reach(slot) + (preflag ? ISO11172_3.pretab[slot] : 0))
+                let slot = layout.bands[b].slot
+                return steps[b]! + 2 * (layout.reach(slot!) + pretab(slot, preflag: preflag))
             }.min() ?? gain
         }
         // Preflag holds if every coded band it lifts stays that far under the capped gain.
         let lifted = reachCap(preflag: true)
-        let preflagHolds = slotted.allSatisfy { b in
-            let pretab = ISO11172_3.pretab[layout.bands[b].slot!]
-            return pretab == 0 || (lifted - steps[b]!) / 2 >= pretab
-        }
-        let fineCap = preflagHolds ? lifted : reachCap(preflag: false)
+        let fineCap = preflagFits(steps, layout, unit: 2) { _ in lifted } ? lifted : reachCap(preflag: false)
         guard gain > fineCap else { return coarse }
         // Bits over the chosen steps with every step capped at `cap`, on a grid of `unit`.
         func cost(cap: Int, unit: Int) -> Double? {
@@ -355,6 +351,28 @@ enum GranuleCoder {
         return Menus(steps: steps, choices: choices, magnitudes: magnitudes, companded: companded, largest: largestPerBand)
     }
 
+    /// Preflag (long windows) adds the standard's pretab to the scalefactors of
+    /// bands 11–20, where quiet treble usually wants the finest steps; this is
+    /// a band's share of it (0 without a slot or without preflag).
+    private static func pretab(_ slot: Int?, preflag: Bool) -> Int {
+        preflag ? slot.map { ISO11172_3.pretab[$0] } ?? 0 : 0
+    }
+
+    /// Whether preflag suits `steps` in a long block: some coded band has a
+    /// pretab, and every such band lies at least its pretab in steps of `unit`
+    /// under `base(band)`, so its scalefactor can give that much up (smaller
+    /// scalefactors sent, and that much more reach).
+    private static func preflagFits(_ steps: [Int?], _ layout: GranuleLayout, unit: Int, base: (Int) -> Int) -> Bool {
+        guard !layout.short else { return false }
+        var used = false
+        for b in layout.bands.indices {
+            guard let slot = layout.bands[b].slot, let q = steps[b], ISO11172_3.pretab[slot] > 0 else { continue }
+            if (base(b) - q + unit - 1) / unit < ISO11172_3.pretab[slot] { return false }
+            used = true
+        }
+        return used
+    }
+
     /// The gains and scalefactors that reach `chosen` (nil when every band is discarded).
     private static func realize(_ chosen: [Int?], layout: GranuleLayout) -> Realization? {
         guard let gain = chosen.compactMap({ $0 }).max() else { return nil }
@@ -367,32 +385,18 @@ enum GranuleCoder {
             }
         }
         let base = layout.bands.map { gain - 8 * subblockGain[$0.window] }
-        // Preflag (long windows) adds pretab to the scalefactors of bands 11–20, where
-        // quiet treble usually wants the finest steps: set when every band coded there
-        // needs at least that much, it sends smaller scalefactors and reaches further.
-        func preflag(unit: Int) -> Bool {
-            guard !layout.short else { return false }
-            var used = false
-            for b in layout.bands.indices {
-                guard let slot = layout.bands[b].slot, let q = chosen[b], ISO11172_3.pretab[slot] > 0 else { continue }
-                if (base[b] - q + unit - 1) / unit < ISO11172_3.pretab[slot] { return false }
-                used = true
-            }
-            return used
-        }
-        func emphasis(_ slot: Int?, _ preflag: Bool) -> Int { preflag ? slot.map { ISO11172_3.pretab[$0] } ?? 0 : 0 }
-        // Past the reach of 3 dB scalefactor steps, use 6 dB steps.
-        let fine = preflag(unit: 2)
+        // Past the reach of 3 dB scalefactor steps (preflag's included), use 6 dB steps.
+        let fine = preflagFits(chosen, layout, unit: 2) { base[$0] }
         let scale = layout.bands.indices.contains { b in
             guard let slot = layout.bands[b].slot, let q = chosen[b] else { return false }
-            return (base[b] - q + 1) / 2 - emphasis(slot, fine) > layout.reach(slot)
+            return (base[b] - q + 1) / 2 - pretab(slot, preflag: fine) > layout.reach(slot)
         }
         let unit = scale ? 4 : 2
-        let pre = scale ? preflag(unit: 4) : fine
+        let pre = scale ? preflagFits(chosen, layout, unit: 4) { base[$0] } : fine
         var scalefactors = [Int](repeating: 0, count: layout.slotCount)
         var floors = [Int](), reachable = true
         for (b, band) in layout.bands.enumerated() {
-            let lift = emphasis(band.slot, pre)
+            let lift = pretab(band.slot, preflag: pre)
             let floor = base[b] - unit * ((band.slot.map(layout.reach) ?? 0) + lift)
             floors.append(floor)
             guard let q = chosen[b] else { continue }
@@ -414,7 +418,7 @@ enum GranuleCoder {
         // Each band's step below the global gain.
         let offsets = layout.bands.map { band in
             8 * realization.subblockGain[band.window]
-                + unit * (band.slot.map { realization.scalefactors[$0] + (realization.preflag ? ISO11172_3.pretab[$0] : 0) } ?? 0)
+                + unit * ((band.slot.map { realization.scalefactors[$0] } ?? 0) + pretab(band.slot, preflag: realization.preflag))
         }
         func attempt(_ gain: Int) -> (values: [Int32], coding: HuffmanCoding, bandNoise: [Double])? {
             var values = [Int32](repeating: 0, count: 576)

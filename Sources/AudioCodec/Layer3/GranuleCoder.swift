@@ -306,45 +306,41 @@ enum GranuleCoder {
     static func menus(for input: GranuleInput) -> Menus {
         let magnitudes = input.lines.map { abs($0) }
         let companded = magnitudes.map { ($0 * $0.squareRoot()).squareRoot() }  // |x|^¾
-        var scratch = [Int32](repeating: 0, count: 576)
         var steps = [[Int?]](), choices = [[OperatingChoice]](), largestPerBand = [Float]()
         companded.withUnsafeBufferPointer { c in
             magnitudes.withUnsafeBufferPointer { m in
-                scratch.withUnsafeMutableBufferPointer { out in
-                    for (b, band) in input.layout.bands.enumerated() {
-                        let range = band.lines
-                        let energy = range.reduce(0.0) { $0 + Double(m[$1]) * Double(m[$1]) }
-                        var bandSteps: [Int?] = [nil]
-                        var menu = [OperatingChoice(bits: 0, distortion: discardWeight * energy)]
-                        bandSteps.reserveCapacity(menuDepth + 1)
-                        menu.reserveCapacity(menuDepth + 1)
-                        let largest = range.reduce(Float(0)) { max($0, c[$1]) }
-                        largestPerBand.append(largest)
-                        if largest > 0 {
-                            let zeroing = PowerLawQuantizer.zeroingStep(largestCompanded: largest)
-                            var inaudible = 0
-                            for k in 1...menuDepth {
-                                let q = zeroing - 2 * k
-                                guard q >= 0, let result = PowerLawQuantizer.quantize(c, m, range, largest: largest, step: q, into: out)
-                                else { break }
-                                // A step whose noise outweighs the band itself is no way to keep it.
-                                guard result.squaredError < energy else { continue }
-                                let bits = HuffmanCoder.estimatedBits(UnsafeBufferPointer(out), range, largest: result.largest)
-                                bandSteps.append(q)
-                                menu.append(OperatingChoice(bits: Double(bits), distortion: result.squaredError))
-                                // Noise 40 dB under the tolerance is inaudible with room to spare: finer
-                                // steps would spend bits no listener gets anything for (and stretch the
-                                // scalefactors past their reach). Three steps in a row, so that one lucky
-                                // fit of a tone to the grid does not count. (At 90 dB the menus were nearly
-                                // twice as deep, and the seven quality clips scored the same at 128 kbit/s.)
-                                let inaudibleError = input.tolerance[b] * Double(range.count) * 1e-4
-                                inaudible = result.squaredError < inaudibleError ? inaudible + 1 : 0
-                                if inaudible == 3 { break }
-                            }
+                for (b, band) in input.layout.bands.enumerated() {
+                    let range = band.lines
+                    let energy = range.reduce(0.0) { $0 + Double(m[$1]) * Double(m[$1]) }
+                    var bandSteps: [Int?] = [nil]
+                    var menu = [OperatingChoice(bits: 0, distortion: discardWeight * energy)]
+                    bandSteps.reserveCapacity(menuDepth + 1)
+                    menu.reserveCapacity(menuDepth + 1)
+                    let largest = range.reduce(Float(0)) { max($0, c[$1]) }
+                    largestPerBand.append(largest)
+                    if largest > 0 {
+                        let zeroing = PowerLawQuantizer.zeroingStep(largestCompanded: largest)
+                        var inaudible = 0
+                        for k in 1...menuDepth {
+                            let q = zeroing - 2 * k
+                            guard q >= 0, let result = PowerLawQuantizer.errorAndBits(c, m, range, largest: largest, step: q)
+                            else { break }
+                            // A step whose noise outweighs the band itself is no way to keep it.
+                            guard result.squaredError < energy else { continue }
+                            bandSteps.append(q)
+                            menu.append(OperatingChoice(bits: Double(result.bits), distortion: result.squaredError))
+                            // Noise 40 dB under the tolerance is inaudible with room to spare: finer
+                            // steps would spend bits no listener gets anything for (and stretch the
+                            // scalefactors past their reach). Three steps in a row, so that one lucky
+                            // fit of a tone to the grid does not count. (At 90 dB the menus were nearly
+                            // twice as deep, and the seven quality clips scored the same at 128 kbit/s.)
+                            let inaudibleError = input.tolerance[b] * Double(range.count) * 1e-4
+                            inaudible = result.squaredError < inaudibleError ? inaudible + 1 : 0
+                            if inaudible == 3 { break }
                         }
-                        steps.append(bandSteps)
-                        choices.append(menu)
                     }
+                    steps.append(bandSteps)
+                    choices.append(menu)
                 }
             }
         }

@@ -87,33 +87,66 @@ enum HuffmanCoder {
     }
 
     /// estimatedBits(_:_:) for a band whose largest magnitude is known.
+    static func estimatedBits(_ magnitudes: UnsafeBufferPointer<Int32>, _ range: Range<Int>, largest: Int32) -> Int {
+        guard largest > 0 else { return 0 }
+        var tally = PairBitTally(largest: largest)
+        PairBitTally.withPlanWords { words in
+            var i = range.lowerBound
+            while i < range.upperBound {
+                tally.add(magnitudes[i], magnitudes[i &+ 1], words)
+                i &+= 2
+            }
+        }
+        return tally.bits
+    }
+
+    /// estimatedBits, a pair at a time: the bits of a band's pairs in each
+    /// table it weighs, which its largest magnitude decides.
     ///
     /// One pass over the pairs serves every candidate table: planWords packs a
     /// pair's bits in all of them, and the candidates' fields (with the escape
     /// count beside the escape families) lie in at most two of its four words.
-    static func estimatedBits(_ magnitudes: UnsafeBufferPointer<Int32>, _ range: Range<Int>, largest: Int32) -> Int {
-        guard largest > 0 else { return 0 }
-        let escaping = largest > 15
-        let tables = escaping ? [] : candidateGroups[candidateGroup[Int(largest)]]
-        let low = escaping ? 3 : plainField[tables[0]] / 4
-        let high = escaping ? 3 : plainField[tables[tables.count - 1]] / 4
-        var sums: (low: UInt64, high: UInt64) = (0, 0)
-        planWords.withUnsafeBufferPointer { words in
-            var i = range.lowerBound
-            // Wrapping arithmetic: nothing here can overflow, and the checks would cost more than the work.
-            while i < range.upperBound {
-                let index = (min(Int(magnitudes[i]), 15) &* 16 &+ min(Int(magnitudes[i &+ 1]), 15)) &* 4
-                sums.low &+= words[index &+ low]
-                sums.high &+= words[index &+ high]
-                i &+= 2
+    struct PairBitTally {
+        private let largest: Int32
+        /// The two words of planWords summed; the same word twice when one holds every candidate.
+        private let low: Int, high: Int
+        private var sums: (low: UInt64, high: UInt64) = (0, 0)
+
+        init(largest: Int32) {
+            self.largest = largest
+            if largest > 15 || largest == 0 {
+                (low, high) = (3, 3)
+            } else {
+                let tables = candidateGroups[candidateGroup[Int(largest)]]
+                (low, high) = (plainField[tables[0]] / 4, plainField[tables[tables.count - 1]] / 4)
             }
         }
-        func field(_ f: Int) -> Int { Int(((f / 4 == low ? sums.low : sums.high) >> UInt64(16 * (f % 4))) & 0xFFFF) }
-        guard escaping else {
-            return tables.reduce(Int.max) { min($0, field(plainField[$1])) }
+
+        /// Runs `body` with planWords, which `add` reads.
+        @inline(__always)
+        static func withPlanWords<R>(_ body: (UnsafeBufferPointer<UInt64>) -> R) -> R {
+            planWords.withUnsafeBufferPointer(body)
         }
-        return escapeFamilies.indices.reduce(Int.max) { bits, k in
-            min(bits, field(13 + k) + linbits[escapeTable(family: escapeFamilies[k], largest: Int(largest))] * field(15))
+
+        /// Counts the pair (x, y) of magnitudes; `words` is planWords.
+        @inline(__always)
+        mutating func add(_ x: Int32, _ y: Int32, _ words: UnsafeBufferPointer<UInt64>) {
+            // Wrapping arithmetic: nothing here can overflow, and the checks would cost more than the work.
+            let index = (Int(min(x, 15)) &* 16 &+ Int(min(y, 15))) &* 4
+            sums.low &+= words[index &+ low]
+            sums.high &+= words[index &+ high]
+        }
+
+        /// The fewest bits of the pairs counted in any table that holds them all.
+        var bits: Int {
+            guard largest > 0 else { return 0 }
+            func field(_ f: Int) -> Int { Int(((f / 4 == low ? sums.low : sums.high) >> UInt64(16 * (f % 4))) & 0xFFFF) }
+            guard largest > 15 else {
+                return candidateGroups[candidateGroup[Int(largest)]].reduce(Int.max) { min($0, field(plainField[$1])) }
+            }
+            return escapeFamilies.indices.reduce(Int.max) { bits, k in
+                min(bits, field(13 + k) + linbits[escapeTable(family: escapeFamilies[k], largest: Int(largest))] * field(15))
+            }
         }
     }
 
@@ -122,6 +155,16 @@ enum HuffmanCoder {
     private static let candidateGroups = [[1], [2, 3], [5, 6], [7, 8, 9], [10, 11, 12], [13, 15]]
     /// Per largest magnitude 1…15, its group in candidateGroups.
     private static let candidateGroup = [0, 0, 1, 2, 3, 3, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5]
+    /// Per largest magnitude 0…15, all ones in the lanes of planWords' fields that are
+    /// no plain table able to hold it (the escape fields among them): or-ed into a field's
+    /// bits, it takes that field out of the least.
+    private static let plainUnfit = (0..<16).map { peak in
+        SIMD16<Int32>((0..<16).map { $0 < plainTables.count && plainSizes[$0] > peak ? 0 : Int32.max })
+    }
+    /// Per escape family, per largest magnitude 0…8206: the linbits of escapeTable(family:largest:).
+    private static let escapeLinbits = escapeFamilies.map { f in
+        (0...ISO11172_3.maxQuantized).map { linbits[escapeTable(family: f, largest: $0)] }
+    }
     /// Per table_select of a plain table, its field in planWords (its place in plainTables).
     private static let plainField = (0..<32).map { plainTables.firstIndex(of: $0) ?? -1 }
 
@@ -145,63 +188,54 @@ enum HuffmanCoder {
         let count1 = (end - bigEnd) / 4
         let (count1TableB, count1Bits) = count1Choice(magnitudes, bigEnd..<end)
 
-        // Band pieces below bigEnd, and per piece: largest value, bits per plain
-        // table (nil where it cannot code the piece), escape family code bits and escapes.
-        let pieces = (0..<(bandEdges.count - 1)).compactMap { b -> Range<Int>? in
-            guard bandEdges[b] < bigEnd else { return nil }
-            return bandEdges[b]..<min(bandEdges[b + 1], bigEnd)
-        }
-        let n = pieces.count
-        var largest = [Int](repeating: 0, count: n)
-        // Running sums over the pieces of each of planWords' 16 fields, field f's at [f·(n + 1) + p].
-        var prefix = [Int](repeating: 0, count: 16 * (n + 1))
-        func sum(_ f: Int, _ a: Int, _ b: Int) -> Int { prefix[f * (n + 1) + b] - prefix[f * (n + 1) + a] }
+        // Band pieces below bigEnd (a prefix of the bands), per piece its largest value,
+        // and the running sums over the pieces of planWords' 16 fields, one vector per
+        // piece boundary: a region's bits in every table are one subtraction.
+        var n = 0
+        while n < bandEdges.count - 1 && bandEdges[n] < bigEnd { n += 1 }
+        var largest = [Int32](repeating: 0, count: n)
+        var prefix = [SIMD16<Int32>](repeating: .zero, count: n + 1)
         planWords.withUnsafeBufferPointer { words in
-            for (p, range) in pieces.enumerated() {
-                var sums: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-                var i = range.lowerBound
+            for p in 0..<n {
+                var sums = SIMD4<UInt64>()
+                var i = bandEdges[p]
+                let end = min(bandEdges[p + 1], bigEnd)
                 var peak: Int32 = 0
                 // Wrapping arithmetic: no field can overflow (see planWords), and the checks would cost more than the work.
-                while i < range.upperBound {
+                while i < end {
                     let x = magnitudes[i], y = magnitudes[i &+ 1]
                     peak = max(peak, x, y)
                     let index = (Int(min(x, 15)) &* 16 &+ Int(min(y, 15))) &* 4
-                    sums.0 &+= words[index]
-                    sums.1 &+= words[index &+ 1]
-                    sums.2 &+= words[index &+ 2]
-                    sums.3 &+= words[index &+ 3]
+                    sums &+= UnsafeRawPointer(words.baseAddress! + index).loadUnaligned(as: SIMD4<UInt64>.self)
                     i &+= 2
                 }
-                func accumulate(_ word: UInt64, fields first: Int) {
-                    for f in 0..<4 {
-                        let at = (first + f) * (n + 1) + p
-                        prefix[at + 1] = prefix[at] + Int((word >> UInt64(16 * f)) & 0xFFFF)
-                    }
-                }
-                accumulate(sums.0, fields: 0)
-                accumulate(sums.1, fields: 4)
-                accumulate(sums.2, fields: 8)
-                accumulate(sums.3, fields: 12)
-                largest[p] = Int(peak)
+                // Field f of word w is lane 4w + f of the words' 16-bit halves (little-endian).
+                prefix[p + 1] = prefix[p] &+ SIMD16<Int32>(truncatingIfNeeded: unsafeBitCast(sums, to: SIMD16<UInt16>.self))
+                largest[p] = peak
             }
         }
+        // Bound to constants: cost reads them, and captured variables would be checked for exclusive access on every read.
+        let peaks = largest, sums = prefix
+        let unfit = Self.plainUnfit, familyLinbits = Self.escapeLinbits
+        let lanes = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
 
         /// The cheapest table for pieces [a, b), and its bits.
         func cost(_ a: Int, _ b: Int) -> (table: Int, bits: Int) {
             guard a < b else { return (0, 0) }
-            let peak = largest[a..<b].max()!
+            var peak: Int32 = 0
+            for p in a..<b { peak = max(peak, peaks[p]) }
             if peak == 0 { return (0, 0) }
+            let bits = sums[b] &- sums[a]
             var best = (table: 0, bits: Int.max)
             if peak < 16 {
-                for (k, t) in plainTables.enumerated() where Self.plainSizes[k] > peak {
-                    let bits = sum(k, a, b)
-                    if bits < best.bits { best = (t, bits) }
-                }
+                // Each plain table's bits, with its place in the low bits so that the least
+                // picks the first of equals, and the tables that cannot hold the peak masked off.
+                let cheapest = ((bits &<< 5) | lanes | unfit[Int(peak)]).min()
+                best = (plainTables[Int(cheapest & 31)], Int(cheapest >> 5))
             }
             for (k, f) in escapeFamilies.enumerated() {
-                let t = escapeTable(family: f, largest: peak)
-                let bits = sum(13 + k, a, b) + Self.linbits[t] * sum(15, a, b)
-                if bits < best.bits { best = (t, bits) }
+                let total = Int(bits[13 + k]) + familyLinbits[k][Int(peak)] * Int(bits[15])
+                if total < best.bits { best = (escapeTable(family: f, largest: Int(peak)), total) }
             }
             return best
         }

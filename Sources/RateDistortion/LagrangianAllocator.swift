@@ -67,27 +67,32 @@ public enum LagrangianAllocator {
         // Every partition's options, weighted, in one run: partition p's at start[p]..<start[p + 1].
         // Built, then bound to constants: the nested functions below read them, and
         // captured variables would be checked for exclusive access on every read.
-        let optionCount = choices.reduce(0) { $0 + $1.count }
-        var runStart = [0], runBits = [Double](), runCosts = [Double]()
-        runStart.reserveCapacity(choices.count + 1)
-        runBits.reserveCapacity(optionCount)
-        runCosts.reserveCapacity(optionCount)
-        for (options, tolerance) in zip(choices, tolerances) {
-            for option in options {
-                runBits.append(option.bits)
-                runCosts.append(option.distortion / tolerance)
+        var runStart = [Int](repeating: 0, count: choices.count + 1)
+        for (p, options) in choices.enumerated() { runStart[p + 1] = runStart[p] + options.count }
+        let optionCount = runStart[choices.count]
+        var runBits = [Double](repeating: 0, count: optionCount), runCosts = [Double](repeating: 0, count: optionCount)
+        for (p, (options, tolerance)) in zip(choices, tolerances).enumerated() {
+            for (k, option) in options.enumerated() {
+                runBits[runStart[p] + k] = option.bits
+                runCosts[runStart[p] + k] = option.distortion / tolerance
             }
-            runStart.append(runBits.count)
         }
         let start = runStart, bitsOf = runBits, costOf = runCosts
         let partitions = choices.indices
         // Only the lower convex hull of a menu can minimise D/T + λ·R: search those.
-        var hulls = [Int](), hullStarts = [0]
-        hulls.reserveCapacity(optionCount)
-        hullStarts.reserveCapacity(choices.count + 1)
-        for p in partitions {
-            appendLowerHull(bits: bitsOf, costs: costOf, of: start[p]..<start[p + 1], to: &hulls)
-            hullStarts.append(hulls.count)
+        var hulls = [Int](repeating: 0, count: optionCount), hullStarts = [Int](repeating: 0, count: choices.count + 1)
+        var order = [Int](repeating: 0, count: choices.reduce(0) { max($0, $1.count) })
+        bitsOf.withUnsafeBufferPointer { bits in
+            costOf.withUnsafeBufferPointer { costs in
+                order.withUnsafeMutableBufferPointer { order in
+                    hulls.withUnsafeMutableBufferPointer { hull in
+                        for p in partitions {
+                            hullStarts[p + 1] = appendLowerHull(bits: bits, costs: costs, of: start[p]..<start[p + 1],
+                                                                order: order, to: hull, at: hullStarts[p])
+                        }
+                    }
+                }
+            }
         }
         let hull = hulls, hullStart = hullStarts
         // Picks are indices into the run; each hull starts at its partition's cheapest choice.
@@ -155,40 +160,41 @@ public enum LagrangianAllocator {
                           weightedDistortion: picks.reduce(0) { $0 + costOf[$1] }, lambda: lambda)
     }
 
-    /// Appends to `hull` the indices of the options in `range` on the lower
-    /// convex hull of (bits, cost), by rising bits: Andrew's monotone chain
-    /// over the points sorted by bits, keeping only points that lower the cost.
-    static func appendLowerHull(bits: [Double], costs: [Double], of range: Range<Int>, to hull: inout [Int]) {
-        bits.withUnsafeBufferPointer { bits in
-            costs.withUnsafeBufferPointer { costs in
-                func before(_ i: Int, _ j: Int) -> Bool {
-                    bits[i] != bits[j] ? bits[i] < bits[j] : costs[i] < costs[j]
-                }
-                let first = hull.count
-                func add(_ i: Int, to hull: inout [Int]) {
-                    // A point costing more bits but no less distortion is never chosen.
-                    if hull.count > first, costs[i] >= costs[hull[hull.count - 1]] { return }
-                    while hull.count - first >= 2 {
-                        let a = hull[hull.count - 2], b = hull[hull.count - 1]
-                        // Drop b when it lies on or above the segment from a to i.
-                        let cross = (bits[b] - bits[a]) * (costs[i] - costs[a]) - (costs[b] - costs[a]) * (bits[i] - bits[a])
-                        if cross <= 0 { hull.removeLast() } else { break }
-                    }
-                    hull.append(i)
-                }
-                // Menus mostly come in order already: sort only when they do not.
-                var ordered = true
-                for i in range.dropFirst() where !before(i - 1, i) {
-                    ordered = false
-                    break
-                }
-                if ordered {
-                    for i in range { add(i, to: &hull) }
-                } else {
-                    for i in range.sorted(by: before) { add(i, to: &hull) }
-                }
-            }
+    /// Writes to `hull`, from `count` on, the indices of the options in `range`
+    /// on the lower convex hull of (bits, cost), by rising bits: Andrew's
+    /// monotone chain over the points sorted by bits, keeping only points that
+    /// lower the cost; returns the count after them. `order` is scratch for
+    /// the range's indices, sorted by insertion: menus mostly come in order
+    /// already, and then that is one comparison each.
+    static func appendLowerHull(bits: UnsafeBufferPointer<Double>, costs: UnsafeBufferPointer<Double>, of range: Range<Int>,
+                                order: UnsafeMutableBufferPointer<Int>, to hull: UnsafeMutableBufferPointer<Int>, at count: Int) -> Int {
+        func before(_ i: Int, _ j: Int) -> Bool {
+            bits[i] != bits[j] ? bits[i] < bits[j] : costs[i] < costs[j]
         }
+        var sorted = 0
+        for i in range {
+            var j = sorted
+            while j > 0 && before(i, order[j - 1]) {
+                order[j] = order[j - 1]
+                j -= 1
+            }
+            order[j] = i
+            sorted += 1
+        }
+        var top = count
+        for i in order[0..<sorted] {
+            // A point costing more bits but no less distortion is never chosen.
+            if top > count, costs[i] >= costs[hull[top - 1]] { continue }
+            while top - count >= 2 {
+                let a = hull[top - 2], b = hull[top - 1]
+                // Drop b when it lies on or above the segment from a to i.
+                let cross = (bits[b] - bits[a]) * (costs[i] - costs[a]) - (costs[b] - costs[a]) * (bits[i] - bits[a])
+                if cross <= 0 { top -= 1 } else { break }
+            }
+            hull[top] = i
+            top += 1
+        }
+        return top
     }
 }
 

@@ -272,31 +272,33 @@ enum GranuleCoder {
             menu.choices[b][i].distortion / input.tolerance[b] + lambda * menu.choices[b][i].bits
         }
         // A menu's steps fall from the zeroing step down, so the steps under a ceiling
-        // are a suffix of it: per band, the cheapest choice of every suffix, once.
-        let suffixBest = input.layout.bands.indices.map { b in
-            var best = [Double](repeating: .infinity, count: menu.steps[b].count + 1)
-            for i in menu.steps[b].indices.dropFirst().reversed() { best[i] = min(best[i + 1], cost(b, i)) }
-            return best
+        // are a suffix of it: per band but the top, the cheapest choice of every suffix,
+        // once, all bands' in one run (band k's from start[k], with ∞ past its last).
+        let others = input.layout.bands.indices.filter { $0 != top }
+        let start = others.reduce(into: [0]) { $0.append($0.last! + menu.steps[$1].count + 1) }
+        var steps = [Int](repeating: .min, count: start.last!), suffixBest = [Double](repeating: .infinity, count: start.last!)
+        let discard = others.map { cost($0, 0) }
+        for (k, b) in others.enumerated() {
+            for (i, step) in menu.steps[b].enumerated().dropFirst() { steps[start[k] + i] = step! }
+            for i in menu.steps[b].indices.dropFirst().reversed() {
+                suffixBest[start[k] + i] = min(suffixBest[start[k] + i + 1], cost(b, i))
+            }
         }
         // Per band, the first step at or under the ceiling. The ceilings tried fall,
-        // so each band's first step only moves on down its menu.
-        var first = [Int](repeating: 1, count: input.layout.bands.count)
-        func othersCost(ceiling: Int?) -> Double {
+        // so each band's first step only moves on down its menu (to ∞ past its last).
+        var first = start.map { $0 + 1 }
+        var best: (ceiling: Int?, cost: Double) = (nil, 0)
+        for i in menu.steps[top].indices {
+            let ceiling = menu.steps[top][i]
             var total = 0.0
-            for b in input.layout.bands.indices where b != top {
-                let steps = menu.steps[b]
+            for k in others.indices {
                 if let ceiling {
-                    while first[b] < steps.count && steps[first[b]]! > ceiling { first[b] += 1 }
+                    while steps[first[k]] > ceiling { first[k] += 1 }
                 }
-                total += min(cost(b, 0), suffixBest[b][first[b]])
+                total += min(discard[k], suffixBest[first[k]])
             }
-            return total
-        }
-        var best: (ceiling: Int?, cost: Double) = (nil, othersCost(ceiling: nil) + cost(top, 0))
-        for i in menu.steps[top].indices.dropFirst() {
-            let step = menu.steps[top][i]!
-            let total = othersCost(ceiling: step) + cost(top, i)
-            if total < best.cost { best = (step, total) }
+            total += cost(top, i)
+            if i == 0 || total < best.cost { best = (ceiling, total) }
         }
         return best.ceiling
     }

@@ -111,15 +111,12 @@ enum HuffmanCoder {
         /// The two words of planWords summed; the same word twice when one holds every candidate.
         private let low: Int, high: Int
         private var sums: (low: UInt64, high: UInt64) = (0, 0)
+        /// Over the eight fields of the two words: 0 in a candidate table's, all ones elsewhere.
+        private let candidates: SIMD8<Int32>
 
         init(largest: Int32) {
             self.largest = largest
-            if largest > 15 || largest == 0 {
-                (low, high) = (3, 3)
-            } else {
-                let tables = candidateGroups[candidateGroup[Int(largest)]]
-                (low, high) = (plainField[tables[0]] / 4, plainField[tables[tables.count - 1]] / 4)
-            }
+            (low, high, candidates) = largest > 15 || largest == 0 ? (3, 3, .zero) : plainCandidates[Int(largest)]
         }
 
         /// Runs `body` with planWords, which `add` reads.
@@ -138,11 +135,13 @@ enum HuffmanCoder {
         }
 
         /// The fewest bits of the pairs counted in any table that holds them all.
+        @inline(__always)
         var bits: Int {
             guard largest > 0 else { return 0 }
             func field(_ f: Int) -> Int { Int(((f / 4 == low ? sums.low : sums.high) >> UInt64(16 * (f % 4))) & 0xFFFF) }
             guard largest > 15 else {
-                return candidateGroups[candidateGroup[Int(largest)]].reduce(Int.max) { min($0, field(plainField[$1])) }
+                let fields = SIMD8<Int32>(truncatingIfNeeded: unsafeBitCast(SIMD2(sums.low, sums.high), to: SIMD8<UInt16>.self))
+                return Int((fields | candidates).min())
             }
             return escapeFamilies.indices.reduce(Int.max) { bits, k in
                 min(bits, field(13 + k) + linbits[escapeTable(family: escapeFamilies[k], largest: Int(largest))] * field(15))
@@ -155,6 +154,16 @@ enum HuffmanCoder {
     private static let candidateGroups = [[1], [2, 3], [5, 6], [7, 8, 9], [10, 11, 12], [13, 15]]
     /// Per largest magnitude 1…15, its group in candidateGroups.
     private static let candidateGroup = [0, 0, 1, 2, 3, 3, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5]
+    /// Per largest magnitude 0…15, what PairBitTally sums: the words of planWords
+    /// that hold its candidate tables' fields, and which of their eight fields those are.
+    private static let plainCandidates = (0..<16).map { largest -> (low: Int, high: Int, candidates: SIMD8<Int32>) in
+        guard largest > 0 else { return (3, 3, .zero) }
+        let fields = candidateGroups[candidateGroup[largest]].map { plainField[$0] }
+        let low = fields.first! / 4, high = fields.last! / 4
+        var candidates = SIMD8<Int32>(repeating: .max)
+        for f in fields { candidates[(f / 4 == low ? 0 : 4) + f % 4] = 0 }
+        return (low, high, candidates)
+    }
     /// Per largest magnitude 0…15, all ones in the lanes of planWords' fields that are
     /// no plain table able to hold it (the escape fields among them): or-ed into a field's
     /// bits, it takes that field out of the least.

@@ -23,6 +23,12 @@ enum PowerLawQuantizer {
         q >= 0 && q < tabulatedSteps ? amplitudes[q] : exactAmplitude(step: q)
     }
 
+    /// 1 / companded(step: q), its reciprocal: what the quantizer multiplies by.
+    @inline(__always)
+    static func inverseCompanded(step q: Int) -> Float {
+        q >= 0 && q < tabulatedSteps ? inverseSteps[q] : 1 / exactCompanded(step: q)
+    }
+
     private static func exactCompanded(step q: Int) -> Float { Float(Double.exp2(3.0 / 16 * Double(q - 210))) }
     private static func exactAmplitude(step q: Int) -> Float { Float(Double.exp2(Double(q - 210) / 4)) }
 
@@ -30,6 +36,7 @@ enum PowerLawQuantizer {
     private static let tabulatedSteps = 512
     private static let compandedSteps = (0..<tabulatedSteps).map(exactCompanded(step:))
     private static let amplitudes = (0..<tabulatedSteps).map(exactAmplitude(step:))
+    private static let inverseSteps = compandedSteps.map { 1 / $0 }
 
     /// The smallest even q at which every companded magnitude up to
     /// `largest` quantizes to zero: |x|^¾ < (1 − 0.4054)·step.
@@ -82,7 +89,7 @@ enum PowerLawQuantizer {
     /// The largest ix at step q of lines whose largest companded magnitude is `largest`; nil past 8206.
     @inline(__always)
     private static func largestValue(_ largest: Float, step q: Int) -> Int32? {
-        let top = largest * (1 / companded(step: q)) + Float(ISO11172_3.roundingOffset)
+        let top = largest * inverseCompanded(step: q) + Float(ISO11172_3.roundingOffset)
         return top < Float(ISO11172_3.maxQuantized + 1) ? Int32(top) : nil
     }
 
@@ -93,7 +100,7 @@ enum PowerLawQuantizer {
     private static func quantizeLines(_ companded: UnsafeBufferPointer<Float>, _ magnitudes: UnsafeBufferPointer<Float>,
                                       _ range: Range<Int>, step q: Int,
                                       four: (Int, SIMD4<Int32>) -> Void, pair: (Int, Int32, Int32) -> Void) -> Double {
-        let inverse = 1 / Self.companded(step: q)
+        let inverse = Self.inverseCompanded(step: q)
         let amplitude = Self.amplitude(step: q)
         let offset = Float(ISO11172_3.roundingOffset)
         var errors = SIMD4<Float>()

@@ -418,6 +418,11 @@ enum GranuleCoder {
             8 * realization.subblockGain[band.window]
                 + unit * ((band.slot.map { realization.scalefactors[$0] } ?? 0) + pretab(band.slot, preflag: realization.preflag))
         }
+        // A discarded band's noise is its energy, whatever the gain.
+        let discardedNoise = layout.bands.indices.map { b in
+            chosen[b] == nil ? layout.bands[b].lines.reduce(0) { $0 + Double(menus.magnitudes[$1]) * Double(menus.magnitudes[$1]) } : 0
+        }
+        // The values' magnitudes; the fit's are signed at the end.
         func attempt(_ gain: Int) -> (values: [Int32], coding: HuffmanCoding, bandNoise: [Double])? {
             var values = [Int32](repeating: 0, count: 576)
             var bandNoise = [Double]()
@@ -426,7 +431,7 @@ enum GranuleCoder {
                     values.withUnsafeMutableBufferPointer { out in
                         for (b, band) in layout.bands.enumerated() {
                             guard chosen[b] != nil else {
-                                bandNoise.append(band.lines.reduce(0) { $0 + Double(m[$1]) * Double(m[$1]) })
+                                bandNoise.append(discardedNoise[b])
                                 continue
                             }
                             let q = gain - offsets[b]
@@ -441,33 +446,37 @@ enum GranuleCoder {
             guard ok else { return nil }
             let coding = values.withUnsafeBufferPointer { HuffmanCoder.plan($0, bandEdges: layout.huffmanEdges) }
             guard coding.bits + part2 <= maxBits else { return nil }
-            for i in 0..<576 where lines[i] < 0 { values[i] = -values[i] }
             return (values, coding, bandNoise)
         }
-        // The fit lands near the gain the allocation chose: gallop from there to a
-        // bracket (a gain that fails below one that fits), then bisect it.
+        func signed(_ values: [Int32]) -> [Int32] {
+            var values = values
+            for i in 0..<576 where lines[i] < 0 { values[i] = -values[i] }
+            return values
+        }
+        // The fit lands near the gain the allocation chose, most often one or two steps
+        // off: gallop from there to a bracket (a gain that fails below one that fits),
+        // each try twice as far from the start, then bisect it.
         var failing = -1, fitting = 256
         var best: (values: [Int32], coding: HuffmanCoding, bandNoise: [Double])?
         let start = min(255, max(0, realization.gain))
+        var distance = 1
         if let fit = attempt(start) {
-            guard finer else { return (start, fit.values, fit.coding, fit.bandNoise) }
+            guard finer else { return (start, signed(fit.values), fit.coding, fit.bandNoise) }
             best = fit
             fitting = start
-            var step = 1
-            while fitting - step >= 0 {
-                guard let lower = attempt(fitting - step) else { failing = fitting - step; break }
+            while start - distance >= 0 {
+                guard let lower = attempt(start - distance) else { failing = start - distance; break }
                 best = lower
-                fitting -= step
-                step *= 2
+                fitting = start - distance
+                distance *= 2
             }
         } else {
             failing = start
-            var step = 1
             while failing < 255 {
-                let next = min(255, failing + step)
+                let next = min(255, start + distance)
                 if let fit = attempt(next) { best = fit; fitting = next; break }
                 failing = next
-                step *= 2
+                distance *= 2
             }
             guard fitting <= 255 else { return nil }
         }
@@ -475,7 +484,7 @@ enum GranuleCoder {
             let mid = (failing + fitting) / 2
             if let fit = attempt(mid) { best = fit; fitting = mid } else { failing = mid }
         }
-        return (fitting, best!.values, best!.coding, best!.bandNoise)
+        return (fitting, signed(best!.values), best!.coding, best!.bandNoise)
     }
 
     /// The scalefac_compress with the fewest bits that holds every scalefactor.

@@ -309,6 +309,7 @@ enum GranuleCoder {
         let magnitudes = input.lines.map { abs($0) }
         let companded = magnitudes.map { ($0 * $0.squareRoot()).squareRoot() }  // |x|^¾
         var steps = [[Int?]](), choices = [[OperatingChoice]](), largestPerBand = [Float]()
+        let tables = PowerLawQuantizer.Tables.shared
         companded.withUnsafeBufferPointer { c in
             magnitudes.withUnsafeBufferPointer { m in
                 for (b, band) in input.layout.bands.enumerated() {
@@ -325,7 +326,7 @@ enum GranuleCoder {
                         var inaudible = 0
                         for k in 1...menuDepth {
                             let q = zeroing - 2 * k
-                            guard q >= 0, let result = PowerLawQuantizer.errorAndBits(c, m, range, largest: largest, step: q)
+                            guard q >= 0, let result = PowerLawQuantizer.errorAndBits(c, m, range, largest: largest, step: q, tables)
                             else { break }
                             // A step whose noise outweighs the band itself is no way to keep it.
                             guard result.squaredError < energy else { continue }
@@ -422,6 +423,7 @@ enum GranuleCoder {
         let discardedNoise = layout.bands.indices.map { b in
             chosen[b] == nil ? layout.bands[b].lines.reduce(0) { $0 + Double(menus.magnitudes[$1]) * Double(menus.magnitudes[$1]) } : 0
         }
+        let tables = PowerLawQuantizer.Tables.shared
         // The values' magnitudes; the fit's are signed at the end.
         func attempt(_ gain: Int) -> (values: [Int32], coding: HuffmanCoding, bandNoise: [Double])? {
             var values = [Int32](repeating: 0, count: 576)
@@ -435,7 +437,7 @@ enum GranuleCoder {
                                 continue
                             }
                             let q = gain - offsets[b]
-                            guard q >= 0, let result = PowerLawQuantizer.quantize(c, m, band.lines, largest: menus.largest[b], step: q, into: out)
+                            guard q >= 0, let result = PowerLawQuantizer.quantize(c, m, band.lines, largest: menus.largest[b], step: q, into: out, tables)
                             else { return false }
                             bandNoise.append(result.squaredError)
                         }

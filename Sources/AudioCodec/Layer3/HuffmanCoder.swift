@@ -89,15 +89,24 @@ enum HuffmanCoder {
     /// estimatedBits(_:_:) for a band whose largest magnitude is known.
     static func estimatedBits(_ magnitudes: UnsafeBufferPointer<Int32>, _ range: Range<Int>, largest: Int32) -> Int {
         guard largest > 0 else { return 0 }
-        var tally = PairBitTally(largest: largest)
-        PairBitTally.withPlanWords { words in
-            var i = range.lowerBound
-            while i < range.upperBound {
-                tally.add(magnitudes[i], magnitudes[i &+ 1], words)
-                i &+= 2
-            }
+        var tally = PairBitTally(largest: largest, TallyTables.shared)
+        var i = range.lowerBound
+        while i < range.upperBound {
+            tally.add(magnitudes[i], magnitudes[i &+ 1])
+            i &+= 2
         }
         return tally.bits
+    }
+
+    /// What PairBitTally reads, planWords and plainCandidates, in memory the
+    /// process keeps: a loop fetches them once, where a static array is
+    /// checked for its lazy initialization on every read. Written once, before
+    /// any read, and never again: safe to share between threads.
+    struct TallyTables: @unchecked Sendable {
+        fileprivate let words: UnsafeBufferPointer<UInt64>
+        fileprivate let candidates: UnsafeBufferPointer<(low: Int, high: Int, candidates: SIMD8<Int32>)>
+
+        static let shared = TallyTables(words: permanentCopy(of: planWords), candidates: permanentCopy(of: plainCandidates))
     }
 
     /// estimatedBits, a pair at a time: the bits of a band's pairs in each
@@ -108,26 +117,23 @@ enum HuffmanCoder {
     /// count beside the escape families) lie in at most two of its four words.
     struct PairBitTally {
         private let largest: Int32
+        private let words: UnsafeBufferPointer<UInt64>
         /// The two words of planWords summed; the same word twice when one holds every candidate.
         private let low: Int, high: Int
         private var sums: (low: UInt64, high: UInt64) = (0, 0)
         /// Over the eight fields of the two words: 0 in a candidate table's, all ones elsewhere.
         private let candidates: SIMD8<Int32>
 
-        init(largest: Int32) {
+        @inline(__always)
+        init(largest: Int32, _ tables: TallyTables) {
             self.largest = largest
-            (low, high, candidates) = largest > 15 || largest == 0 ? (3, 3, .zero) : plainCandidates[Int(largest)]
+            words = tables.words
+            (low, high, candidates) = largest > 15 || largest == 0 ? (3, 3, .zero) : tables.candidates[Int(largest)]
         }
 
-        /// Runs `body` with planWords, which `add` reads.
+        /// Counts the pair (x, y) of magnitudes.
         @inline(__always)
-        static func withPlanWords<R>(_ body: (UnsafeBufferPointer<UInt64>) -> R) -> R {
-            planWords.withUnsafeBufferPointer(body)
-        }
-
-        /// Counts the pair (x, y) of magnitudes; `words` is planWords.
-        @inline(__always)
-        mutating func add(_ x: Int32, _ y: Int32, _ words: UnsafeBufferPointer<UInt64>) {
+        mutating func add(_ x: Int32, _ y: Int32) {
             // Wrapping arithmetic: nothing here can overflow, and the checks would cost more than the work.
             let index = (Int(min(x, 15)) &* 16 &+ Int(min(y, 15))) &* 4
             sums.low &+= words[index &+ low]

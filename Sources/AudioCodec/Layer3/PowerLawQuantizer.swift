@@ -17,26 +17,41 @@ enum PowerLawQuantizer {
         q >= 0 && q < tabulatedSteps ? compandedSteps[q] : exactCompanded(step: q)
     }
 
-    /// 2^((q − 210)/4): the amplitude the decoder gives ix = 1.
-    @inline(__always)
-    static func amplitude(step q: Int) -> Float {
-        q >= 0 && q < tabulatedSteps ? amplitudes[q] : exactAmplitude(step: q)
-    }
-
-    /// 1 / companded(step: q), its reciprocal: what the quantizer multiplies by.
-    @inline(__always)
-    static func inverseCompanded(step q: Int) -> Float {
-        q >= 0 && q < tabulatedSteps ? inverseSteps[q] : 1 / exactCompanded(step: q)
-    }
-
     private static func exactCompanded(step q: Int) -> Float { Float(Double.exp2(3.0 / 16 * Double(q - 210))) }
     private static func exactAmplitude(step q: Int) -> Float { Float(Double.exp2(Double(q - 210) / 4)) }
 
     /// The steps the coder tries, 0…511, worked out once: menus try dozens per band.
     private static let tabulatedSteps = 512
     private static let compandedSteps = (0..<tabulatedSteps).map(exactCompanded(step:))
-    private static let amplitudes = (0..<tabulatedSteps).map(exactAmplitude(step:))
-    private static let inverseSteps = compandedSteps.map { 1 / $0 }
+
+    /// What quantizing reads, in memory the process keeps: ix^(4/3), per step
+    /// 1 / companded(step:) (what lines are multiplied by) and 2^((q − 210)/4)
+    /// (the amplitude the decoder gives ix = 1), and the tables of the bit
+    /// estimate. A menu fetches them once for its hundreds of steps, where a
+    /// static array is checked for its lazy initialization on every read.
+    /// Written once, before any read, and never again: safe to share between threads.
+    struct Tables: @unchecked Sendable {
+        fileprivate let fourThirds: UnsafeBufferPointer<Float>
+        fileprivate let inverseSteps: UnsafeBufferPointer<Float>
+        fileprivate let amplitudes: UnsafeBufferPointer<Float>
+        let tally: HuffmanCoder.TallyTables
+
+        static let shared = Tables(
+            fourThirds: permanentCopy(of: PowerLawQuantizer.fourThirds),
+            inverseSteps: permanentCopy(of: compandedSteps.map { 1 / $0 }),
+            amplitudes: permanentCopy(of: (0..<tabulatedSteps).map(exactAmplitude(step:))),
+            tally: .shared)
+
+        @inline(__always)
+        fileprivate func inverse(step q: Int) -> Float {
+            q >= 0 && q < tabulatedSteps ? inverseSteps[q] : 1 / exactCompanded(step: q)
+        }
+
+        @inline(__always)
+        fileprivate func amplitude(step q: Int) -> Float {
+            q >= 0 && q < tabulatedSteps ? amplitudes[q] : exactAmplitude(step: q)
+        }
+    }
 
     /// The smallest even q at which every companded magnitude up to
     /// `largest` quantizes to zero: |x|^¾ < (1 − 0.4054)·step.
@@ -55,10 +70,10 @@ enum PowerLawQuantizer {
     /// companded magnitude: it alone decides both, so the loop need not check.
     @inline(__always)
     static func quantize(_ companded: UnsafeBufferPointer<Float>, _ magnitudes: UnsafeBufferPointer<Float>,
-                         _ range: Range<Int>, largest: Float, step q: Int, into out: UnsafeMutableBufferPointer<Int32>)
-        -> (squaredError: Double, largest: Int32)? {
-        guard let top = largestValue(largest, step: q) else { return nil }
-        let error = quantizeLines(companded, magnitudes, range, step: q) { i, ix in
+                         _ range: Range<Int>, largest: Float, step q: Int, into out: UnsafeMutableBufferPointer<Int32>,
+                         _ tables: Tables) -> (squaredError: Double, largest: Int32)? {
+        guard let top = largestValue(largest, step: q, tables) else { return nil }
+        let error = quantizeLines(companded, magnitudes, range, step: q, tables) { i, ix in
             UnsafeMutableRawPointer(out.baseAddress! + i).storeBytes(of: ix, as: SIMD4<Int32>.self)
         } pair: { i, x, y in
             out[i] = x
@@ -72,24 +87,22 @@ enum PowerLawQuantizer {
     /// they are made instead of stored and read back. `nil` as for quantize.
     @inline(__always)
     static func errorAndBits(_ companded: UnsafeBufferPointer<Float>, _ magnitudes: UnsafeBufferPointer<Float>,
-                             _ range: Range<Int>, largest: Float, step q: Int) -> (squaredError: Double, bits: Int)? {
-        guard let top = largestValue(largest, step: q) else { return nil }
-        var tally = HuffmanCoder.PairBitTally(largest: top)
-        let error = HuffmanCoder.PairBitTally.withPlanWords { words in
-            quantizeLines(companded, magnitudes, range, step: q) { _, ix in
-                tally.add(ix[0], ix[1], words)
-                tally.add(ix[2], ix[3], words)
-            } pair: { _, x, y in
-                tally.add(x, y, words)
-            }
+                             _ range: Range<Int>, largest: Float, step q: Int, _ tables: Tables) -> (squaredError: Double, bits: Int)? {
+        guard let top = largestValue(largest, step: q, tables) else { return nil }
+        var tally = HuffmanCoder.PairBitTally(largest: top, tables.tally)
+        let error = quantizeLines(companded, magnitudes, range, step: q, tables) { _, ix in
+            tally.add(ix[0], ix[1])
+            tally.add(ix[2], ix[3])
+        } pair: { _, x, y in
+            tally.add(x, y)
         }
         return (error, tally.bits)
     }
 
     /// The largest ix at step q of lines whose largest companded magnitude is `largest`; nil past 8206.
     @inline(__always)
-    private static func largestValue(_ largest: Float, step q: Int) -> Int32? {
-        let top = largest * inverseCompanded(step: q) + Float(ISO11172_3.roundingOffset)
+    private static func largestValue(_ largest: Float, step q: Int, _ tables: Tables) -> Int32? {
+        let top = largest * tables.inverse(step: q) + Float(ISO11172_3.roundingOffset)
         return top < Float(ISO11172_3.maxQuantized + 1) ? Int32(top) : nil
     }
 
@@ -98,13 +111,14 @@ enum PowerLawQuantizer {
     /// number of lines wide, most a multiple of four; no value may pass 8206.
     @inline(__always)
     private static func quantizeLines(_ companded: UnsafeBufferPointer<Float>, _ magnitudes: UnsafeBufferPointer<Float>,
-                                      _ range: Range<Int>, step q: Int,
+                                      _ range: Range<Int>, step q: Int, _ tables: Tables,
                                       four: (Int, SIMD4<Int32>) -> Void, pair: (Int, Int32, Int32) -> Void) -> Double {
-        let inverse = Self.inverseCompanded(step: q)
-        let amplitude = Self.amplitude(step: q)
+        let inverse = tables.inverse(step: q)
+        let amplitude = tables.amplitude(step: q)
         let offset = Float(ISO11172_3.roundingOffset)
         var errors = SIMD4<Float>()
-        fourThirds.withUnsafeBufferPointer { table in
+        do {
+            let table = tables.fourThirds
             var i = range.lowerBound
             while i + 4 <= range.upperBound {
                 let scaled = UnsafeRawPointer(companded.baseAddress! + i).loadUnaligned(as: SIMD4<Float>.self) * inverse + offset
@@ -140,4 +154,12 @@ enum PowerLawQuantizer {
         // A true lane of a mask is all ones: −1.
         return nearest &+ unsafeBitCast(shifted - 8_388_608 .> x, to: SIMD4<Int32>.self)
     }
+}
+
+/// A copy of `array` that lives as long as the process: for tables read in
+/// inner loops through pointers fetched once.
+func permanentCopy<Element>(of array: [Element]) -> UnsafeBufferPointer<Element> {
+    let copy = UnsafeMutableBufferPointer<Element>.allocate(capacity: array.count)
+    _ = copy.initialize(from: array)
+    return UnsafeBufferPointer(copy)
 }

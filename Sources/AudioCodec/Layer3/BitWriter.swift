@@ -12,19 +12,16 @@ struct BitWriter {
         precondition((0...32).contains(width), "a field is 0...32 bits")
         precondition(width == 32 || value >> UInt32(width) == 0, "\(value) does not fit in \(width) bits")
         var remaining = width
-        // Fill the last byte's free bits, then whole bytes, then the start of a new one.
-        let used = count & 7
-        if used != 0 && remaining > 0 {
-            let room = 8 - used, take = min(room, remaining)
+        while remaining > 0 {
+            let used = count & 7
+            if used == 0 { bytes.append(0) }
+            let room = 8 - used
+            let take = min(room, remaining)
+            let chunk = UInt8(truncatingIfNeeded: (value >> UInt32(remaining - take)) & ((1 << UInt32(take)) - 1))
+            bytes[bytes.count - 1] |= chunk << UInt8(room - take)
             remaining -= take
-            bytes[bytes.count - 1] |= UInt8(truncatingIfNeeded: (value >> UInt32(remaining)) & ((1 << UInt32(take)) - 1)) << UInt8(room - take)
+            count += take
         }
-        while remaining >= 8 {
-            remaining -= 8
-            bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(remaining)))
-        }
-        if remaining > 0 { bytes.append(UInt8(truncatingIfNeeded: value << UInt32(8 - remaining))) }
-        count += width
     }
 
     mutating func write(_ value: Int, bits width: Int) {

@@ -25,6 +25,8 @@ struct PlannedFrame: Sendable {
 struct FramePlanner: Sendable {
     let quiet: ThresholdInQuiet
     let midSideCoding: MidSideCoding?
+    /// The rate control's GranuleCoder.MenuDepth.
+    let menuDepth: Double
 
     func plan(_ frame: AnalyzedFrame, quietScale: Double) -> PlannedFrame {
         func input(_ granule: AnalyzedGranule) -> GranuleInput {
@@ -51,7 +53,7 @@ struct FramePlanner: Sendable {
         }
         var planned = PlannedFrame(inputs: stereo.inputs, entropy: stereo.entropy, midSide: stereo.midSide, menus: [],
                                    unfiltered: unfiltered)
-        planned.menus = planned.codingOrder.map(GranuleCoder.menus(for:))
+        planned.menus = planned.codingOrder.map { GranuleCoder.menus(for: $0, depth: menuDepth) }
         return planned
     }
 

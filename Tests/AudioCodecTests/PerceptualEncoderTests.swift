@@ -165,6 +165,36 @@ struct PerceptualEncoderTests {
         #expect(zip(curve, curve.dropFirst()).allSatisfy { $0 < $1 })
     }
 
+    @Test func menusStopThreeStepsUnderTheirDepth() {
+        // Random lines, each band allowing noise 20 dB under its energy per line.
+        let layout = GranuleLayout(blockType: 0, longEdges: ISO11172_3.longBandEdges[0], shortEdges: ISO11172_3.shortBandEdges[0])
+        var seed: UInt64 = 11
+        func random() -> Double {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Double(seed >> 11) / Double(1 << 53)
+        }
+        let lines = (0..<576).map { _ in Float(random() - 0.5) }
+        let tolerance = layout.bands.map { band in
+            band.lines.reduce(0.0) { $0 + Double(lines[$1] * lines[$1]) } / Double(band.lines.count) / 100
+        }
+        let input = GranuleInput(lines: lines, tolerance: tolerance, layout: layout)
+        let deep = GranuleCoder.menus(for: input, depth: GranuleCoder.MenuDepth.constant)
+        let shallow = GranuleCoder.menus(for: input, depth: GranuleCoder.MenuDepth.variable)
+        for (b, band) in layout.bands.enumerated() {
+            let limit = { (depth: Double) in tolerance[b] * Double(band.lines.count) * depth }
+            // The shallow menu is the deep one cut short, where three steps in a row first fall under its depth.
+            let count = shallow.steps[b].count
+            #expect(count < deep.steps[b].count, "band \(b): \(count) steps of \(deep.steps[b].count)")
+            #expect(Array(deep.steps[b].prefix(count)) == shallow.steps[b] && Array(deep.choices[b].prefix(count)) == shallow.choices[b])
+            let under = shallow.choices[b].dropFirst().map { $0.distortion < limit(GranuleCoder.MenuDepth.variable) }
+            #expect(Array(under.suffix(3)) == [true, true, true], "band \(b)")
+            #expect(!zip(under, zip(under.dropFirst(), under.dropFirst(2))).dropLast().contains { $0 && $1.0 && $1.1 }, "band \(b)")
+            // Both keep only steps whose noise is below the band's energy.
+            let energy = band.lines.reduce(0.0) { $0 + Double(lines[$1] * lines[$1]) }
+            #expect(deep.choices[b].dropFirst().allSatisfy { $0.distortion < energy })
+        }
+    }
+
     @Test func midSideNoiseStaysWithinTheAllowanceOfTheStricterChannel() {
         let layout = GranuleLayout(blockType: 0, longEdges: ISO11172_3.longBandEdges[0], shortEdges: ISO11172_3.shortBandEdges[0])
         let coding = MidSideCoding(sampleRate: 44100, layouts: [layout], longEdges: ISO11172_3.longBandEdges[0],

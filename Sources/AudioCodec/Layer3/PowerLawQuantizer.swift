@@ -117,28 +117,26 @@ enum PowerLawQuantizer {
         let amplitude = tables.amplitude(step: q)
         let offset = Float(ISO11172_3.roundingOffset)
         var errors = SIMD4<Float>()
-        do {
-            let table = tables.fourThirds
-            var i = range.lowerBound
-            while i + 4 <= range.upperBound {
-                let scaled = UnsafeRawPointer(companded.baseAddress! + i).loadUnaligned(as: SIMD4<Float>.self) * inverse + offset
-                let ix = truncated(scaled)
-                four(i, ix)
-                let requantized = SIMD4<Float>(table[Int(ix[0])], table[Int(ix[1])], table[Int(ix[2])], table[Int(ix[3])])
-                let difference = UnsafeRawPointer(magnitudes.baseAddress! + i).loadUnaligned(as: SIMD4<Float>.self)
-                    - requantized * amplitude
-                errors += difference * difference
-                i += 4
-            }
-            while i < range.upperBound {
-                let x = Int32(companded[i] * inverse + offset), y = Int32(companded[i &+ 1] * inverse + offset)
-                pair(i, x, y)
-                let dx = magnitudes[i] - table[Int(truncatingIfNeeded: x)] * amplitude
-                errors[0] += dx * dx
-                let dy = magnitudes[i &+ 1] - table[Int(truncatingIfNeeded: y)] * amplitude
-                errors[0] += dy * dy
-                i += 2
-            }
+        let table = tables.fourThirds
+        var i = range.lowerBound
+        while i + 4 <= range.upperBound {
+            let scaled = UnsafeRawPointer(companded.baseAddress! + i).loadUnaligned(as: SIMD4<Float>.self) * inverse + offset
+            let ix = truncated(scaled)
+            four(i, ix)
+            let requantized = SIMD4<Float>(table[Int(ix[0])], table[Int(ix[1])], table[Int(ix[2])], table[Int(ix[3])])
+            let difference = UnsafeRawPointer(magnitudes.baseAddress! + i).loadUnaligned(as: SIMD4<Float>.self)
+                - requantized * amplitude
+            errors += difference * difference
+            i += 4
+        }
+        while i < range.upperBound {
+            let x = Int32(companded[i] * inverse + offset), y = Int32(companded[i &+ 1] * inverse + offset)
+            pair(i, x, y)
+            let dx = magnitudes[i] - table[Int(truncatingIfNeeded: x)] * amplitude
+            errors[0] += dx * dx
+            let dy = magnitudes[i &+ 1] - table[Int(truncatingIfNeeded: y)] * amplitude
+            errors[0] += dy * dy
+            i += 2
         }
         return Double(errors.sum())
     }

@@ -110,6 +110,9 @@ struct FrameRateControl {
         isConstant ? PsychoacousticModel.ratioExponent.constant : PsychoacousticModel.ratioExponent.variable
     }
 
+    /// How far under a band's tolerance its menu of steps goes (GranuleCoder.MenuDepth).
+    var menuDepth: Double { isConstant ? GranuleCoder.MenuDepth.constant : GranuleCoder.MenuDepth.variable }
+
     /// What the threshold in quiet is scaled by before it floors a band's
     /// tolerance: variable frames multiply the tolerance by `noiseRatio`, and
     /// this brings their noise to `variableQuietLowerDB` under the threshold.

@@ -153,8 +153,7 @@ public enum Layer3Encoder {
                                      longEdges: longEdges, shortEdges: shortEdges, cutoffLine: cutoffLine,
                                      softening: rateControl.ratioExponent, midSide: joint, keepUnfiltered: settings.analysis)
         let analyzed = LookaheadQueue(count: frameCount, depth: stageLookahead) { analyzer.frame($0) }
-        let planner = FramePlanner(quiet: quiet, midSideCoding: midSideCoding,
-                                   menuDepth: rateControl.isConstant ? GranuleCoder.MenuDepth.constant : GranuleCoder.MenuDepth.variable)
+        let planner = FramePlanner(quiet: quiet, midSideCoding: midSideCoding, menuDepth: rateControl.menuDepth)
         // Thresholds, the stereo decision and the menus take a stage of their own,
         // on a third thread, unless the threshold in quiet moves frame by frame
         // (average bitrate): then they are worked out here, as each frame comes.
